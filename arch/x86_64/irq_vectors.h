@@ -1,0 +1,39 @@
+/* arch/x86_64/irq_vectors.h: which interrupt vector does what, with Linux's numbers, and where each sends EOI. */
+#ifndef ARCH_X86_64_IRQ_VECTORS_H
+#define ARCH_X86_64_IRQ_VECTORS_H
+
+/*
+ * Vectors 0-31 are the CPU's exceptions (arch/x86_64/traps.h). The rest are
+ * interrupts, and their numbers matter: the local APIC delivers a pending
+ * vector only when its priority class (vector >> 4) is above the processor
+ * priority, PPR = max(TPR, class of the highest vector in service) (Intel SDM
+ * Vol. 3A 11.8.3.1). Until a handler sends EOI, its own class and every lower
+ * class stay blocked; IF=0 blocks them all; an NMI gets through both.
+ *
+ * The numbers are Linux's (arch/x86/include/asm/irq_vectors.h):
+ *
+ *  vector  class  name                          EOI sent
+ *  0x20+   0x2    external (IOAPIC) devices     after the handler
+ *  0xec    0xE    local APIC timer              FIRST, before the hrtimers run,
+ *                                               as Linux does: inside a timer
+ *                                               callback only IF=0 keeps the
+ *                                               (higher-class) IPIs out
+ *  0xfb    0xF    call-function-single IPI      first, then the queue is drained
+ *  0xfc    0xF    call-function IPI             first, then the queue is drained
+ *  0xfd    0xF    reschedule IPI                first
+ *  0xfe    0xF    APIC error                    after reading ESR
+ *  0xff    0xF    spurious                      NEVER: a spurious interrupt sets no
+ *                                               ISR bit (SDM 11.9), so no EOI
+ */
+#define FIRST_EXTERNAL_VECTOR           0x20
+#define ISA_IRQ_VECTOR(irq)             (FIRST_EXTERNAL_VECTOR + (irq))   /* legacy IRQ n via the IOAPIC */
+#define LOCAL_TIMER_VECTOR              0xec
+#define CALL_FUNCTION_SINGLE_VECTOR     0xfb
+#define CALL_FUNCTION_VECTOR            0xfc
+#define RESCHEDULE_VECTOR               0xfd
+#define ERROR_APIC_VECTOR               0xfe
+#define SPURIOUS_APIC_VECTOR            0xff
+
+#define NR_VECTORS                      256
+
+#endif

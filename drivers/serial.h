@@ -1,0 +1,12 @@
+/* drivers/serial.h: the 16550 UART on COM1, the console of irqlab. */
+#ifndef DRIVERS_SERIAL_H
+#define DRIVERS_SERIAL_H
+
+#include <stdbool.h>
+
+void serial_init(void);
+void serial_putc(char c);            /* '\n' goes out as "\r\n" */
+void serial_write(const char *s, unsigned long len);
+int  serial_getc_nonblock(void);     /* a received byte, or -1 if none is waiting */
+
+#endif

@@ -1,0 +1,38 @@
+/* kernel/bootparams.c: irqlab's kernel command-line parameters: lab=, variant=, test=, loglevel=. */
+#include "kernel/bootparams.h"
+#include "kernel/cmdline.h"
+#include "kernel/printk.h"
+
+struct boot_info boot_info;
+
+char param_lab[32];
+char param_variant[32];
+char param_test[64];
+
+/*
+ * The parser knows only the shape of each value (an int in a range, a
+ * string that fits). Whether test= or lab= names something that exists is
+ * checked by kernel/main.c against the registries, which can list the
+ * valid names.
+ */
+static const struct kparam params[] = {
+    { .key = "lab", .type = KPARAM_STRING, .dest = param_lab, .dest_size = sizeof param_lab,
+      .valid_desc = "a lab name (see the monitor's `labs`)" },
+    { .key = "variant", .type = KPARAM_STRING, .dest = param_variant,
+      .dest_size = sizeof param_variant, .valid_desc = "a variant of the chosen lab" },
+    { .key = "test", .type = KPARAM_STRING, .dest = param_test, .dest_size = sizeof param_test,
+      .valid_desc = "all, or one in-kernel test name" },
+    { .key = "loglevel", .type = KPARAM_INT, .dest = &console_loglevel, .min = 0, .max = 8,
+      .valid_desc = "0-8 (print messages below this level; 8 shows debug)" },
+};
+
+static void report(void *ctx, const char *msg)
+{
+    (void)ctx;
+    pr_err("%s\n", msg);
+}
+
+int bootparams_parse(void)
+{
+    return cmdline_parse(boot_info.cmdline, params, sizeof params / sizeof params[0], report, NULL);
+}

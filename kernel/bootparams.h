@@ -1,0 +1,23 @@
+/* kernel/bootparams.h: irqlab's kernel command-line parameters and the boot information. */
+#ifndef KERNEL_BOOTPARAMS_H
+#define KERNEL_BOOTPARAMS_H
+
+#include "kernel/multiboot.h"
+
+/* What the boot loader told us, copied before its memory could be reused. */
+extern struct boot_info boot_info;
+
+/* Parameter values after parsing; empty strings mean "not given". */
+extern char param_lab[32];
+extern char param_variant[32];
+extern char param_test[64];
+
+/*
+ * Parse boot_info.cmdline into the parameters (and console_loglevel).
+ * Problems are printed, one line each, naming the valid keys or values;
+ * a bad value leaves that parameter at its default. Returns the number of
+ * problems.
+ */
+int bootparams_parse(void);
+
+#endif

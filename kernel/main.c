@@ -1,0 +1,73 @@
+/* kernel/main.c: kernel_main(), the order in which irqlab brings itself up. */
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/gdt.h"
+#include "arch/x86_64/idt.h"
+#include "arch/x86_64/paging.h"
+#include "arch/x86_64/percpu.h"
+#include "drivers/qemu_exit.h"
+#include "drivers/serial.h"
+#include "kernel/bootparams.h"
+#include "kernel/ktest.h"
+#include "kernel/monitor.h"
+#include "kernel/panic.h"
+#include "kernel/printk.h"
+
+/*
+ * Before paging_init() the boot tables identity-map the first 4 GiB, so a
+ * physical address below that is directly readable; the multiboot parser
+ * reads the loader's information through this.
+ */
+static const void *early_phys(uint64_t addr, size_t len)
+{
+    if (addr == 0 || addr >= (4UL << 30) || len > (4UL << 30) - addr)
+        return NULL;
+    return (const void *)addr;
+}
+
+/* Stop the boot: the message is on the console; leave QEMU with the bad-boot status. */
+__attribute__((noreturn)) static void boot_stop(void)
+{
+    pr_emerg("irqlab: boot stopped\n");
+    qemu_exit(QEMU_EXIT_BADBOOT);
+}
+
+/*
+ * Called from boot/boot.asm in long mode, on CPU 0's kernel stack, with
+ * interrupts off. magic and info_phys are what the loader left in EAX/EBX.
+ */
+void kernel_main(uint32_t magic, uint64_t info_phys)
+{
+    percpu_init_cpu(0);                 /* printk needs smp_processor_id() */
+    serial_init();
+    gdt_init_cpu(0);                    /* TSS with the IST stacks ... */
+    idt_init();                         /* ... so that from here every exception is reported */
+    idt_load();
+    printk(KERN_INFO "irqlab: x86-64 teaching kernel, booting on CPU 0\n");
+
+    const char *err = multiboot_parse(magic, info_phys, early_phys, &boot_info);
+    if (err) {
+        pr_emerg("irqlab: cannot boot: %s\n", err);
+        boot_stop();
+    }
+    paging_init(&boot_info);
+    printk(KERN_INFO "irqlab: multiboot%d from '%s', command line '%s'\n",
+           boot_info.protocol, boot_info.loader[0] ? boot_info.loader : "unknown",
+           boot_info.cmdline);
+    bootparams_parse();
+
+    if (param_test[0]) {
+        panic_exits_qemu = true;
+        if (!ktest_valid_name(param_test)) {
+            char valid[1024];
+            ktest_list(valid, sizeof valid);
+            pr_emerg("irqlab: unknown test '%s'; valid: %s\n", param_test, valid);
+            boot_stop();
+        }
+        ktest_run(param_test);
+    }
+    if (param_lab[0]) {
+        pr_emerg("irqlab: unknown lab '%s'; valid labs: (none yet)\n", param_lab);
+        boot_stop();
+    }
+    monitor_run();
+}

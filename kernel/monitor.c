@@ -1,0 +1,363 @@
+/* kernel/monitor.c: the serial monitor: reads command lines at the irqlab> prompt and runs them. */
+#include "kernel/monitor.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/cpufeature.h"
+#include "arch/x86_64/reboot.h"
+#include "drivers/qemu_exit.h"
+#include "drivers/serial.h"
+#include "kernel/bootparams.h"
+#include "kernel/printk.h"
+#include "kernel/string.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LINE_MAX 128            /* a line holds 127 characters and the NUL */
+#define ARGV_MAX 16
+
+#define CTRL_U 0x15             /* kill the line, as in a Unix terminal */
+#define ESC    0x1b
+
+/* Every MONITOR_COMMAND, wherever it is defined; linker.ld gathers them here. */
+extern const struct monitor_cmd __monitor_cmds_start[], __monitor_cmds_end[];
+
+/* The previous byte read was '\r', so a '\n' right after it is the same Enter. */
+static bool prev_was_cr;
+
+/*
+ * The user asked for whatever the monitor prints, so it must appear even
+ * when loglevel= hides ordinary kernel messages. Like Linux's sysrq
+ * handler, raise the console level while the monitor prints or runs a
+ * command: loud_begin() returns the old level for loud_end() to put back.
+ */
+static int loud_begin(void)
+{
+    int saved = console_loglevel;
+
+    if (console_loglevel < CONSOLE_LOGLEVEL_DEFAULT)
+        console_loglevel = CONSOLE_LOGLEVEL_DEFAULT;
+    return saved;
+}
+
+static void loud_end(int saved)
+{
+    console_loglevel = saved;
+}
+
+/* printk() for the monitor's own output, shown whatever loglevel= says. */
+__attribute__((format(printf, 1, 2))) static void monitor_printf(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    int saved = loud_begin();
+    vprintk(fmt, ap);
+    loud_end(saved);
+    va_end(ap);
+}
+
+/*
+ * Wait for the next byte from the console and return it. Input is polled
+ * for now; when the UART interrupt is wired up, only this function changes.
+ */
+static int monitor_getc(void)
+{
+    int c;
+
+    while ((c = serial_getc_nonblock()) < 0)
+        cpu_relax();
+    return c;
+}
+
+/*
+ * Arrow and function keys arrive as escape sequences: ESC [ ... ending in
+ * a byte in 0x40-0x7e (ECMA-48, 5.4), or ESC O and one byte. The monitor
+ * has no history or cursor movement, so it reads such a sequence and drops
+ * it rather than echo "[A" into the line. Called after the ESC.
+ */
+static void skip_escape_sequence(void)
+{
+    int c = monitor_getc();
+
+    if (c == '[') {
+        do
+            c = monitor_getc();
+        while (c < 0x40 || c > 0x7e);
+    } else if (c == 'O') {
+        monitor_getc();
+    }
+}
+
+/* Erase n characters before the cursor: back up, overwrite with a space, back up. */
+static void erase_chars(size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        monitor_printf(KERN_CONT "\b \b");
+}
+
+/*
+ * Read one line into buf (LINE_MAX bytes), echoing it and handling
+ * backspace/DEL, Ctrl-U and Enter ('\r', '\n' or "\r\n"). A tab is stored
+ * as a space. Characters past the 127th are not stored or echoed but
+ * counted. Returns how many were dropped: 0 means buf holds the whole line.
+ */
+static size_t read_line(char *buf)
+{
+    size_t len = 0, dropped = 0;
+
+    for (;;) {
+        int c = monitor_getc();
+        bool after_cr = prev_was_cr;
+
+        prev_was_cr = (c == '\r');
+        if (c == '\n' && after_cr)
+            continue;                       /* the second half of "\r\n" */
+        if (c == '\r' || c == '\n') {
+            monitor_printf(KERN_CONT "\n");
+            buf[len] = '\0';
+            return dropped;
+        }
+        if (c == '\b' || c == 0x7f) {
+            /* Dropped characters are the last ones typed, so they go first. */
+            if (dropped > 0) {
+                dropped--;
+            } else if (len > 0) {
+                len--;
+                erase_chars(1);
+            }
+            continue;
+        }
+        if (c == CTRL_U) {
+            erase_chars(len);
+            len = dropped = 0;
+            continue;
+        }
+        if (c == ESC) {
+            skip_escape_sequence();
+            continue;
+        }
+        if (c == '\t')
+            c = ' ';
+        if (c < 0x20 || c > 0x7e)
+            continue;                       /* other control bytes, and non-ASCII */
+        if (len == LINE_MAX - 1) {
+            dropped++;
+            continue;
+        }
+        buf[len++] = (char)c;
+        monitor_printf(KERN_CONT "%c", c);
+    }
+}
+
+/*
+ * Split line in place into words separated by spaces: each word's first
+ * character goes into argv and the space after it becomes a NUL. argv[argc]
+ * is NULL, as for C's main(), so argv needs ARGV_MAX + 1 slots.
+ * Returns argc, or -1 if the line has more than ARGV_MAX words.
+ */
+static int split_args(char *line, char **argv)
+{
+    int argc = 0;
+    char *p = line;
+
+    for (;;) {
+        while (*p == ' ')
+            p++;
+        if (*p == '\0')
+            break;
+        if (argc == ARGV_MAX)
+            return -1;
+        argv[argc++] = p;
+        while (*p != '\0' && *p != ' ')
+            p++;
+        if (*p == ' ')
+            *p++ = '\0';
+    }
+    argv[argc] = NULL;
+    return argc;
+}
+
+/* The command called name, or NULL. */
+static const struct monitor_cmd *find_command(const char *name)
+{
+    for (const struct monitor_cmd *c = __monitor_cmds_start; c < __monitor_cmds_end; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+/* Read a line, run the command it names; one turn of the monitor's loop. */
+static void monitor_step(void)
+{
+    char line[LINE_MAX];
+    char *argv[ARGV_MAX + 1];
+
+    monitor_printf("irqlab> ");
+    size_t dropped = read_line(line);
+    if (dropped > 0) {
+        monitor_printf("line too long (%zu characters, at most %d); ignored\n",
+                       LINE_MAX - 1 + dropped, LINE_MAX - 1);
+        return;
+    }
+    int argc = split_args(line, argv);
+    if (argc < 0) {
+        monitor_printf("too many arguments (at most %d words); ignored\n", ARGV_MAX);
+        return;
+    }
+    if (argc == 0)
+        return;
+    const struct monitor_cmd *cmd = find_command(argv[0]);
+    if (!cmd) {
+        monitor_printf("unknown command '%s'; type 'help' for the list\n", argv[0]);
+        return;
+    }
+    int saved = loud_begin();
+    cmd->fn(argc, argv);
+    loud_end(saved);
+}
+
+void monitor_run(void)
+{
+    monitor_printf("irqlab monitor: type `help` for commands\n");
+    for (;;)
+        monitor_step();
+}
+
+/* ---- The commands that belong to the monitor itself. ---- */
+
+MONITOR_COMMAND(help, "list the commands")
+{
+    (void)argc;
+    (void)argv;
+    const struct monitor_cmd *c;
+    int width = 0;
+
+    for (c = __monitor_cmds_start; c < __monitor_cmds_end; c++)
+        if ((int)strlen(c->name) > width)
+            width = (int)strlen(c->name);
+
+    /* The commands sit in link order. To print them by name without a
+     * buffer to sort, each pass picks the smallest name after the one
+     * printed last: quadratic, but there are only a few dozen. */
+    const char *last = "";
+    for (;;) {
+        const struct monitor_cmd *next = NULL;
+        for (c = __monitor_cmds_start; c < __monitor_cmds_end; c++)
+            if (strcmp(c->name, last) > 0 && (!next || strcmp(c->name, next->name) < 0))
+                next = c;
+        if (!next)
+            break;
+        printk("  %-*s  %s\n", width, next->name, next->help);
+        last = next->name;
+    }
+    return 0;
+}
+
+/*
+ * Print the CPU's vendor, brand, family/model/stepping and features.
+ * The version fields are in CPUID leaf 1 EAX (Intel SDM Vol. 2A, CPUID,
+ * "Version Information"); the extended fields only count for the families
+ * that need them, which is Linux's x86_family()/x86_model() rule.
+ */
+static void info_cpu(void)
+{
+    char vendor[13], brand[49];
+    uint32_t eax, ebx, ecx, edx;
+
+    cpu_get_vendor(vendor);
+    cpu_get_brand(brand);
+    printk("CPU: %s%s%s\n", vendor, brand[0] ? ", " : "", brand);
+
+    cpuid(1, &eax, &ebx, &ecx, &edx);
+    unsigned stepping = eax & 0xf;
+    unsigned model = (eax >> 4) & 0xf;
+    unsigned family = (eax >> 8) & 0xf;
+    if (family == 0xf)
+        family += (eax >> 20) & 0xff;
+    if (family >= 6)
+        model += ((eax >> 16) & 0xf) << 4;
+    printk("CPU: family 0x%x, model 0x%x, stepping 0x%x\n", family, model, stepping);
+
+    printk("CPU features:");
+    for (enum cpu_feature f = 0; f < NR_CPU_FEATURES; f++)
+        if (cpu_has(f))
+            printk(KERN_CONT " %s", cpu_feature_name(f));
+    printk(KERN_CONT "\n");
+    printk("x2APIC: %s\n", cpu_has(X86_FEATURE_X2APIC) ? "yes" : "no");
+}
+
+/* The name of a memory map type (Multiboot's, the same as the BIOS E820 types), or NULL. */
+static const char *mmap_type_name(uint32_t type)
+{
+    switch (type) {
+    case 1: return "usable";
+    case 2: return "reserved";
+    case 3: return "ACPI data";
+    case 4: return "ACPI NVS";
+    case 5: return "bad";
+    default: return NULL;
+    }
+}
+
+/* Print the boot loader's memory map as Linux prints the E820 map, and the usable total. */
+static void info_memory(void)
+{
+    uint64_t usable = 0;
+
+    printk("Memory map from the boot loader:\n");
+    for (unsigned i = 0; i < boot_info.mmap_count; i++) {
+        const struct boot_mmap_entry *e = &boot_info.mmap[i];
+
+        if (e->len == 0)
+            continue;                   /* no memory in it, and no last byte to print */
+        const char *name = mmap_type_name(e->type);
+        printk("  [mem 0x%016lx-0x%016lx] ", e->addr, e->addr + e->len - 1);
+        if (name)
+            printk(KERN_CONT "%s\n", name);
+        else
+            printk(KERN_CONT "type %u\n", e->type);    /* as Linux prints an unknown type */
+        if (e->type == 1)
+            usable += e->len;
+    }
+    if (boot_info.mmap_truncated)
+        printk("  (the map had more than %d entries; the rest were dropped)\n", BOOT_MMAP_MAX);
+    printk("Usable memory: %lu MiB\n", usable >> 20);
+}
+
+MONITOR_COMMAND(info, "show the CPU, its features, the memory map and the boot information")
+{
+    (void)argc;
+    (void)argv;
+
+    info_cpu();
+    info_memory();
+    printk("Boot loader: %s, multiboot%d\n",
+           boot_info.loader[0] ? boot_info.loader : "unknown", boot_info.protocol);
+    printk("Command line: %s\n", boot_info.cmdline[0] ? boot_info.cmdline : "(empty)");
+    return 0;
+}
+
+/* The lab issues replace this with the list of labs. */
+MONITOR_COMMAND(labs, "list the labs")
+{
+    (void)argc;
+    (void)argv;
+    printk("no labs yet\n");
+    return 0;
+}
+
+MONITOR_COMMAND(poweroff, "power off (leave QEMU)")
+{
+    (void)argc;
+    (void)argv;
+    pr_emerg("irqlab: power off\n");
+    qemu_exit(QEMU_EXIT_PASS);
+}
+
+MONITOR_COMMAND(reboot, "restart the machine (QEMU with -no-reboot exits)")
+{
+    (void)argc;
+    (void)argv;
+    machine_restart();
+}

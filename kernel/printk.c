@@ -1,0 +1,93 @@
+/* kernel/printk.c: formats kernel messages and writes them, whole lines at a time, to the serial console. */
+#include "kernel/printk.h"
+#include "kernel/vsprintf.h"
+#include "drivers/serial.h"
+#include "arch/x86_64/percpu.h"
+
+#include <stdbool.h>
+
+int console_loglevel = CONSOLE_LOGLEVEL_DEFAULT;
+
+/*
+ * One CPU writes at a time so lines from different CPUs never interleave.
+ * The lock remembers its owner: an exception or NMI that arrives while its
+ * own CPU is in the middle of a printk must still be able to report, so the
+ * owner may re-enter (Linux's printk has the same escape for NMIs and oopses).
+ */
+static volatile int console_owner = -1;
+
+static bool console_lock(void)
+{
+    int me = (int)smp_processor_id();
+
+    if (console_owner == me)
+        return false;                       /* nested: do not take it again */
+    while (!__atomic_compare_exchange_n(&console_owner, &(int){-1}, me, false,
+                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        __asm__ volatile("pause");
+    return true;
+}
+
+static void console_unlock(bool taken)
+{
+    if (taken)
+        __atomic_store_n(&console_owner, -1, __ATOMIC_RELEASE);
+}
+
+/* Whether the next character starts a new line (and so needs the CPU prefix). */
+static bool at_line_start = true;
+
+static void console_emit(const char *s, int len, bool cont)
+{
+    unsigned cpu = smp_processor_id();
+
+    if (!cont && !at_line_start) {
+        serial_putc('\n');                  /* a new message always starts a line */
+        at_line_start = true;
+    }
+    for (int i = 0; i < len; i++) {
+        if (at_line_start && cpu != 0) {
+            /* Lines from the other CPUs say where they come from, like
+             * Linux's CONFIG_PRINTK_CALLER "[  C1]" field. */
+            char prefix[16];
+            int n = ksnprintf(prefix, sizeof prefix, "[C%u] ", cpu);
+            serial_write(prefix, (unsigned long)n);
+        }
+        serial_putc(s[i]);
+        at_line_start = (s[i] == '\n');
+    }
+}
+
+int vprintk(const char *fmt, va_list ap)
+{
+    char buf[1024];
+    int level = LOGLEVEL_DEFAULT;
+    bool cont = false;
+
+    while (fmt[0] == KERN_SOH[0] && fmt[1] != '\0') {
+        if (fmt[1] >= '0' && fmt[1] <= '7')
+            level = fmt[1] - '0';
+        else if (fmt[1] == 'c')
+            cont = true;
+        fmt += 2;
+    }
+    int len = kvsnprintf(buf, sizeof buf, fmt, ap);
+    if (len >= (int)sizeof buf)
+        len = sizeof buf - 1;               /* truncated: print what fits */
+    if (level >= console_loglevel)
+        return len;
+
+    bool taken = console_lock();
+    console_emit(buf, len, cont);
+    console_unlock(taken);
+    return len;
+}
+
+int printk(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vprintk(fmt, ap);
+    va_end(ap);
+    return n;
+}

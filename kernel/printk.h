@@ -1,0 +1,41 @@
+/* kernel/printk.h: printk with Linux's log levels, and the pr_*() shorthands. */
+#ifndef KERNEL_PRINTK_H
+#define KERNEL_PRINTK_H
+
+#include <stdarg.h>
+
+/* A level is "\001" followed by a digit at the start of the format, as in Linux. */
+#define KERN_SOH     "\001"
+#define KERN_EMERG   KERN_SOH "0"   /* system is unusable */
+#define KERN_ALERT   KERN_SOH "1"
+#define KERN_CRIT    KERN_SOH "2"
+#define KERN_ERR     KERN_SOH "3"
+#define KERN_WARNING KERN_SOH "4"
+#define KERN_NOTICE  KERN_SOH "5"
+#define KERN_INFO    KERN_SOH "6"
+#define KERN_DEBUG   KERN_SOH "7"
+#define KERN_CONT    KERN_SOH "c"   /* continues the previous line: no prefix */
+
+#define LOGLEVEL_DEFAULT 4          /* level of a printk() without KERN_* */
+#define CONSOLE_LOGLEVEL_DEFAULT 7  /* print levels 0-6, hide KERN_DEBUG */
+
+/* Messages with a level below this reach the console (the loglevel= parameter). */
+extern int console_loglevel;
+
+__attribute__((format(printf, 1, 2))) int printk(const char *fmt, ...);
+int vprintk(const char *fmt, va_list ap);
+
+#ifndef pr_fmt
+#define pr_fmt(fmt) fmt
+#endif
+#define pr_emerg(fmt, ...)  printk(KERN_EMERG pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_alert(fmt, ...)  printk(KERN_ALERT pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_crit(fmt, ...)   printk(KERN_CRIT pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_err(fmt, ...)    printk(KERN_ERR pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_warn(fmt, ...)   printk(KERN_WARNING pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_notice(fmt, ...) printk(KERN_NOTICE pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_info(fmt, ...)   printk(KERN_INFO pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_debug(fmt, ...)  printk(KERN_DEBUG pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_cont(fmt, ...)   printk(KERN_CONT fmt, ##__VA_ARGS__)
+
+#endif
