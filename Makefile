@@ -188,10 +188,16 @@ $(BUILD)/host/test_%: $$(host_$$*_SRCS) $$(wildcard tests/host/*.h kernel/*.h)
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(HOSTCC) $(HOSTCFLAGS) $(host_$*_SRCS) -o $@
 
+# Writes ACPI tables, good and broken, for the bad-MADT boots in tests/qemu-suite.sh.
+$(BUILD)/host/acpi-fixture: tests/acpi-fixture.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(HOSTCC) $(HOSTCFLAGS) $< -o $@
+
 host-test: $(HOST_BINS)
 	@for t in $(HOST_BINS); do $$t; done
 
-test: check-deps all $(HOST_BINS)
+test: check-deps all $(HOST_BINS) $(BUILD)/host/acpi-fixture
 	@bash tests/run-all.sh $(HOST_BINS)
 
 clean:

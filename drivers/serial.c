@@ -1,6 +1,15 @@
 /* drivers/serial.c: polled driver for the 16550 UART on COM1 at 115200 baud, 8N1. */
 #include "drivers/serial.h"
+#include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/ioapic.h"
+#include "arch/x86_64/irq.h"
+#include "arch/x86_64/irq_vectors.h"
+#include "arch/x86_64/irqflags.h"
+#include "arch/x86_64/percpu.h"
+
+#include <stdbool.h>
+#include <stdint.h>
 
 #define COM1 0x3f8
 
@@ -46,9 +55,76 @@ void serial_write(const char *s, unsigned long len)
         serial_putc(s[i]);
 }
 
-int serial_getc_nonblock(void)
+#define COM1_IRQ 4
+#define IER_RX_AVAILABLE 0x01
+
+/*
+ * Bytes the interrupt handler took from the UART, for serial_getc() to
+ * consume. Only CPU 0 receives the interrupt and only CPU 0 runs the
+ * monitor, so the handler (producer) and reader (consumer) never run at the
+ * same time on two CPUs; the reader turns IRQs off while it looks.
+ */
+static char rx_buf[256];
+static volatile unsigned rx_head, rx_tail;     /* head: next write; tail: next read */
+static bool rx_irq_enabled;
+
+static int uart_read_byte(void)
 {
     if (!(inb(COM1 + UART_LSR) & LSR_DATA_READY))
         return -1;
     return inb(COM1 + UART_DATA);
+}
+
+/* ISA IRQ 4: drain the receive FIFO into rx_buf; a full buffer drops bytes. */
+static void serial_interrupt(struct pt_regs *regs)
+{
+    int c;
+
+    (void)regs;
+    while ((c = uart_read_byte()) >= 0) {
+        if (rx_head - rx_tail < sizeof rx_buf)
+            rx_buf[rx_head++ % sizeof rx_buf] = (char)c;
+    }
+    apic_eoi();
+}
+
+void serial_enable_irq(void)
+{
+    request_vector(ISA_IRQ_VECTOR(COM1_IRQ), serial_interrupt, "COM1 serial");
+    ioapic_route_isa_irq(COM1_IRQ, ISA_IRQ_VECTOR(COM1_IRQ), this_cpu_read(apic_id));
+    rx_irq_enabled = true;
+    outb(COM1 + UART_IER, IER_RX_AVAILABLE);
+}
+
+int serial_getc_nonblock(void)
+{
+    if (!rx_irq_enabled)
+        return uart_read_byte();
+    unsigned long flags = arch_local_irq_save();
+    int c = -1;
+    if (rx_tail != rx_head)
+        c = (unsigned char)rx_buf[rx_tail++ % sizeof rx_buf];
+    arch_local_irq_restore(flags);
+    return c;
+}
+
+int serial_getc(void)
+{
+    for (;;) {
+        int c = serial_getc_nonblock();
+        if (c >= 0)
+            return c;
+        if (!rx_irq_enabled || arch_irqs_disabled()) {
+            cpu_relax();
+            continue;
+        }
+        /* Check and sleep without a gap: with IF=0, test the buffer, then
+         * sti;hlt, so a byte arriving in between wakes the hlt (SDM Vol. 2B,
+         * STI: interrupts are recognised only after the next instruction). */
+        arch_local_irq_disable();
+        if (rx_tail == rx_head)
+            arch_safe_halt();
+        else
+            arch_local_irq_enable();
+    }
 }

@@ -9,4 +9,10 @@ void serial_putc(char c);            /* '\n' goes out as "\r\n" */
 void serial_write(const char *s, unsigned long len);
 int  serial_getc_nonblock(void);     /* a received byte, or -1 if none is waiting */
 
+/* Take COM1's receive interrupt (ISA IRQ 4) through the IOAPIC; afterwards
+ * serial_getc_nonblock() reads what the handler buffered. */
+void serial_enable_irq(void);
+/* Wait for a byte; with the IRQ on, the CPU sleeps in hlt between bytes. */
+int  serial_getc(void);
+
 #endif

@@ -1,13 +1,19 @@
 /* kernel/bootparams.c: irqlab's kernel command-line parameters: lab=, variant=, test=, loglevel=. */
 #include "kernel/bootparams.h"
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/smpboot.h"
+#include "kernel/acpi_boot.h"
 #include "kernel/cmdline.h"
+#include "kernel/lockdep.h"
 #include "kernel/printk.h"
+#include "kernel/time.h"
 
 struct boot_info boot_info;
 
 char param_lab[32];
 char param_variant[32];
 char param_test[64];
+bool param_x2apic = true;
 
 /*
  * The parser knows only the shape of each value (an int in a range, a
@@ -22,8 +28,17 @@ static const struct kparam params[] = {
       .dest_size = sizeof param_variant, .valid_desc = "a variant of the chosen lab" },
     { .key = "test", .type = KPARAM_STRING, .dest = param_test, .dest_size = sizeof param_test,
       .valid_desc = "all, or one in-kernel test name" },
+    { .key = "acpi_rsdp", .type = KPARAM_U64, .dest = &param_acpi_rsdp,
+      .valid_desc = "the physical address of an RSDP, e.g. 0x4000000" },
+    { .key = "x2apic", .type = KPARAM_BOOL, .dest = &param_x2apic,
+      .valid_desc = "on (use x2APIC when the CPU has it, the default) or off" },
     { .key = "loglevel", .type = KPARAM_INT, .dest = &console_loglevel, .min = 0, .max = 8,
       .valid_desc = "0-8 (print messages below this level; 8 shows debug)" },
+    { .key = "nr_cpus", .type = KPARAM_INT, .dest = &param_nr_cpus, .min = 1, .max = NR_CPUS },
+    { .key = "hz", .type = KPARAM_INT, .dest = &param_hz, .min = 10, .max = 1000,
+      .valid_desc = "10-1000 (timer ticks per second on each CPU, default 100)" },
+    { .key = "lockdep", .type = KPARAM_STRING, .dest = param_lockdep, .dest_size = sizeof param_lockdep,
+      .valid = lockdep_param_valid, .valid_desc = "on, off, or keep (on, and keep reporting after a report)" },
 };
 
 static void report(void *ctx, const char *msg)

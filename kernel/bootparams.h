@@ -2,6 +2,7 @@
 #ifndef KERNEL_BOOTPARAMS_H
 #define KERNEL_BOOTPARAMS_H
 
+#include <stdbool.h>
 #include "kernel/multiboot.h"
 
 /* What the boot loader told us, copied before its memory could be reused. */
@@ -11,6 +12,7 @@ extern struct boot_info boot_info;
 extern char param_lab[32];
 extern char param_variant[32];
 extern char param_test[64];
+extern bool param_x2apic;
 
 /*
  * Parse boot_info.cmdline into the parameters (and console_loglevel).

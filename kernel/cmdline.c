@@ -156,6 +156,8 @@ static void bad_value(struct parser *ps, const struct kparam *kp, const char *va
     if (valid == NULL && kp->type == KPARAM_INT) {
         ksnprintf(range, sizeof range, "%ld-%ld", kp->min, kp->max);
         valid = range;
+    } else if (valid == NULL && kp->type == KPARAM_U64) {
+        valid = "a non-negative number, decimal or 0x hex";
     } else if (valid == NULL && kp->type == KPARAM_BOOL) {
         valid = "0, 1, on, off, yes, no, true, false";
     }
@@ -176,6 +178,12 @@ static void set_param(struct parser *ps, const struct kparam *kp, const char *va
     case KPARAM_INT:
         if (parse_int(value, &i) && i >= kp->min && i <= kp->max)
             *(int *)kp->dest = (int)i;
+        else
+            bad_value(ps, kp, value);
+        break;
+    case KPARAM_U64:
+        if (parse_int(value, &i) && i >= 0)
+            *(uint64_t *)kp->dest = (uint64_t)i;
         else
             bad_value(ps, kp, value);
         break;

@@ -5,13 +5,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum kparam_type { KPARAM_INT, KPARAM_STRING, KPARAM_BOOL };
+enum kparam_type { KPARAM_INT, KPARAM_STRING, KPARAM_BOOL, KPARAM_U64 };
 
 /* One parameter the command line may set. */
 struct kparam {
     const char *key;
     enum kparam_type type;
-    void *dest;                 /* int *, char[dest_size] or bool *; holds the default */
+    void *dest;                 /* int *, char[dest_size], bool * or uint64_t *; holds the default */
     size_t dest_size;           /* for strings: the size of dest, NUL included */
     long min, max;              /* for ints: the accepted range, inclusive, within int's */
     /* For strings: whether a value is acceptable; NULL accepts anything non-empty. */

@@ -28,7 +28,12 @@ static inline bool cpumask_test_cpu(unsigned cpu, const struct cpumask *m)
 }
 static inline unsigned cpumask_weight(const struct cpumask *m)
 {
-    return (unsigned)__builtin_popcountll(m->bits);
+    uint64_t bits = __atomic_load_n(&m->bits, __ATOMIC_RELAXED);
+    unsigned n = 0;
+
+    for (; bits; bits &= bits - 1)      /* clears the lowest set bit */
+        n++;
+    return n;
 }
 static inline bool cpumask_empty(const struct cpumask *m) { return m->bits == 0; }
 

@@ -30,6 +30,11 @@ bool ktest_expectf(struct ktest *t, bool ok, const char *file, int line, const c
     return ok;
 }
 
+void ktest_skip(struct ktest *t, const char *reason)
+{
+    t->skip_reason = reason;
+}
+
 static struct ktest *ktest_find(const char *name)
 {
     for (struct ktest *t = __ktests_start; t < __ktests_end; t++)
@@ -74,8 +79,12 @@ void ktest_run(const char *name)
         if (t->fatal)
             printk("# %s: this case must end in an oops and a failure exit\n", t->name);
         t->failed = false;
+        t->skip_reason = NULL;
         t->fn(t);
-        printk("%s %d %s\n", t->failed ? "not ok" : "ok", n, t->name);
+        if (t->skip_reason && !t->failed)
+            printk("ok %d %s # SKIP %s\n", n, t->name, t->skip_reason);
+        else
+            printk("%s %d %s\n", t->failed ? "not ok" : "ok", n, t->name);
         failed += t->failed;
     }
     printk("# irqlab ktest: %d passed, %d failed\n", total - failed, failed);

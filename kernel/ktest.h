@@ -3,6 +3,7 @@
 #define KERNEL_KTEST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct ktest;
 typedef void (*ktest_fn)(struct ktest *t);
@@ -18,12 +19,13 @@ struct ktest {
     ktest_fn fn;
     bool fatal;
     bool failed;                /* set by KTEST_EXPECT while the case runs */
+    const char *skip_reason;    /* set by ktest_skip(): reported "ok N name # SKIP reason" */
 };
 
 #define KTEST_DEFINE(tname, is_fatal)                                          \
     static void ktest_fn_##tname(struct ktest *t);                             \
     __attribute__((used, section(".ktests"), aligned(8)))                      \
-    static struct ktest ktest_##tname = { #tname, ktest_fn_##tname, is_fatal, false }; \
+    static struct ktest ktest_##tname = { #tname, ktest_fn_##tname, is_fatal, false, NULL }; \
     static void ktest_fn_##tname(struct ktest *t)
 
 #define KTEST(name)       KTEST_DEFINE(name, false)
@@ -38,6 +40,9 @@ struct ktest {
 bool ktest_expect(struct ktest *t, bool ok, const char *file, int line, const char *what);
 __attribute__((format(printf, 5, 6)))
 bool ktest_expectf(struct ktest *t, bool ok, const char *file, int line, const char *fmt, ...);
+
+/* The case cannot run here (e.g. it needs more CPUs): KTAP "# SKIP reason". */
+void ktest_skip(struct ktest *t, const char *reason);
 
 /* Is `name` "all" or a test case? */
 bool ktest_valid_name(const char *name);

@@ -1,14 +1,26 @@
 /* kernel/main.c: kernel_main(), the order in which irqlab brings itself up. */
+#include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/ioapic.h"
+#include "arch/x86_64/irq.h"
+#include "arch/x86_64/smpboot.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/percpu.h"
+#include "drivers/pic8259.h"
 #include "drivers/qemu_exit.h"
 #include "drivers/serial.h"
+#include "kernel/acpi_boot.h"
 #include "kernel/bootparams.h"
+#include "kernel/irqflags.h"
 #include "kernel/ktest.h"
+#include "kernel/lockdep.h"
+#include "kernel/nmi_backtrace.h"
+#include "kernel/smp.h"
+#include "kernel/time.h"
 #include "kernel/monitor.h"
+#include "kernel/page_alloc.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
 
@@ -29,6 +41,26 @@ __attribute__((noreturn)) static void boot_stop(void)
 {
     pr_emerg("irqlab: boot stopped\n");
     qemu_exit(QEMU_EXIT_BADBOOT);
+}
+
+/*
+ * Stop at once on a test= or lab= that names nothing, listing what is valid,
+ * instead of booting everything first. Under a test or lab any fatal error
+ * ends QEMU (kernel/panic.h), so the harness never waits for a timeout.
+ */
+static void check_test_and_lab(void)
+{
+    panic_exits_qemu = param_test[0] || param_lab[0];
+    if (param_test[0] && !ktest_valid_name(param_test)) {
+        char valid[1024];
+        ktest_list(valid, sizeof valid);
+        pr_emerg("irqlab: unknown test '%s'; valid: %s\n", param_test, valid);
+        boot_stop();
+    }
+    if (param_lab[0]) {
+        pr_emerg("irqlab: unknown lab '%s'; valid labs: (none yet)\n", param_lab);
+        boot_stop();
+    }
 }
 
 /*
@@ -54,20 +86,28 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
            boot_info.protocol, boot_info.loader[0] ? boot_info.loader : "unknown",
            boot_info.cmdline);
     bootparams_parse();
+    check_test_and_lab();
 
-    if (param_test[0]) {
-        panic_exits_qemu = true;
-        if (!ktest_valid_name(param_test)) {
-            char valid[1024];
-            ktest_list(valid, sizeof valid);
-            pr_emerg("irqlab: unknown test '%s'; valid: %s\n", param_test, valid);
-            boot_stop();
-        }
+    /* ACPI before the page allocator: tables placed in usable RAM (as the
+     * acpi_rsdp= tests do) must be read before free pages get overwritten. */
+    acpi_boot_init();                   /* CPUs and IOAPICs, from the MADT */
+    page_alloc_init(&boot_info);
+    pic8259_disable();                  /* the IOAPIC replaces the 8259s */
+    apic_init_bsp(acpi_info.lapic_addr, param_x2apic);
+    irq_init();
+    lockdep_init();
+    cpumask_set_cpu(0, &cpu_possible_mask);
+    cpumask_set_cpu(0, &cpu_online_mask);
+    smp_ipi_init();
+    nmi_backtrace_init();
+    time_init();                        /* TSC and LAPIC timer calibration */
+    timer_init_cpu();                   /* CPU 0's tick and hrtimers */
+    local_irq_enable();                 /* from here on, interrupts arrive */
+    smp_boot_cpus();                    /* the APs come up and report in */
+    ioapic_init();
+    serial_enable_irq();                /* the monitor's input becomes interrupt-driven */
+
+    if (param_test[0])
         ktest_run(param_test);
-    }
-    if (param_lab[0]) {
-        pr_emerg("irqlab: unknown lab '%s'; valid labs: (none yet)\n", param_lab);
-        boot_stop();
-    }
     monitor_run();
 }

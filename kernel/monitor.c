@@ -58,16 +58,12 @@ __attribute__((format(printf, 1, 2))) static void monitor_printf(const char *fmt
 }
 
 /*
- * Wait for the next byte from the console and return it. Input is polled
- * for now; when the UART interrupt is wired up, only this function changes.
+ * Wait for the next byte from the console and return it. The UART's receive
+ * interrupt fills a buffer (drivers/serial.c); between bytes the CPU sleeps.
  */
 static int monitor_getc(void)
 {
-    int c;
-
-    while ((c = serial_getc_nonblock()) < 0)
-        cpu_relax();
-    return c;
+    return serial_getc();
 }
 
 /*

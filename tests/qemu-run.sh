@@ -11,13 +11,14 @@
 #   --expect TEXT       a line containing TEXT must appear (repeatable, in any order)
 #   --reject TEXT       no line may contain TEXT (repeatable)
 #   --input FILE        bytes typed into the serial console
+#   --qemu-arg ARG      one more QEMU argument (repeatable), e.g. a -device loader
 #
 # Prints one line per check, "PASS NAME[/case]" or "FAIL NAME[/case]: why",
 # which tests/run-all.sh counts; the serial log is kept in build/test-logs/NAME.log.
 set -u
 name=$1; shift
 cpus=${CPUS:-2}; accel=${ACCEL:-tcg}; boot=kernel; timeout=60; want_exit=pass
-ktap=0; input=/dev/null; expects=(); rejects=(); cmdline=""
+ktap=0; input=/dev/null; expects=(); rejects=(); extra=(); cmdline=""
 while [ $# -gt 0 ]; do
     case $1 in
         --cpus) cpus=$2; shift 2 ;;
@@ -29,6 +30,7 @@ while [ $# -gt 0 ]; do
         --expect) expects+=("$2"); shift 2 ;;
         --reject) rejects+=("$2"); shift 2 ;;
         --input) input=$2; shift 2 ;;
+        --qemu-arg) extra+=("$2"); shift 2 ;;
         --) shift; cmdline="$*"; break ;;
         *) echo "qemu-run.sh: unknown option '$1'; see the usage at the top of the script" >&2; exit 2 ;;
     esac
@@ -44,7 +46,7 @@ qlog=$logdir/$name.qemu.log
 qemu=(qemu-system-x86_64 -m 128M -smp "$cpus" -accel "$accel" -no-reboot
       -display none -monitor none -serial stdio
       -device isa-debug-exit,iobase=0xf4,iosize=0x04
-      -d cpu_reset,guest_errors -D "$qlog")
+      -d cpu_reset,guest_errors -D "$qlog" ${extra[@]+"${extra[@]}"})
 case $boot in
     kernel) qemu+=(-kernel build/kernel.elf -append "$cmdline") ;;
     iso)    # GRUB boots its first entry; give it one with this command line.

@@ -2,7 +2,7 @@
 # tests/run-all.sh: the whole `make test` suite: host unit tests, then the QEMU runs; ends "N passed, M failed".
 #
 # usage: tests/run-all.sh HOST_TEST_BINARY...   (the Makefile passes the built host tests)
-# Environment: CPUS_LIST (default "1 2 4") and ACCEL (default tcg).
+# Environment: CPUS_LIST (default "1 2 4 8") and ACCEL (default tcg).
 set -u
 cd "$(dirname "$0")/.."
 results=build/test-logs/results.txt

@@ -70,7 +70,7 @@ static void print_frame(uint64_t addr, bool is_return)
  * it lies on the stack that holds rsp, above the previous one, and aligned,
  * so a corrupt chain ends the walk instead of faulting inside an oops.
  */
-static unsigned unwind(uint64_t rbp, uint64_t rsp, uint64_t *out, unsigned max)
+static unsigned unwind(uint64_t rbp, uint64_t rsp, uint64_t *out, uint64_t *out_rbp, unsigned max)
 {
     struct stack_info info;
     unsigned n = 0;
@@ -86,6 +86,8 @@ static unsigned unwind(uint64_t rbp, uint64_t rsp, uint64_t *out, unsigned max)
         uint64_t next = ((uint64_t *)rbp)[0];
         if (ret == 0)
             break;
+        if (out_rbp)
+            out_rbp[n] = rbp;
         out[n++] = ret;
         if (next <= rbp)
             break;
@@ -99,22 +101,37 @@ unsigned stack_trace_save(uint64_t *entries, unsigned max)
     uint64_t rbp, rsp;
 
     __asm__ volatile("mov %%rbp, %0; mov %%rsp, %1" : "=r"(rbp), "=r"(rsp));
-    return unwind(rbp, rsp, entries, max);
+    return unwind(rbp, rsp, entries, NULL, max);
 }
+
+extern const char isr_return_address[];     /* arch/x86_64/entry.asm */
 
 void show_trace(uint64_t rip, uint64_t rbp, uint64_t rsp)
 {
     struct stack_info info;
     bool known = stack_lookup(rsp, &info) || stack_lookup(rbp, &info);
     const char *kind = known ? stack_kind_name(info.kind) : "?";
-    uint64_t frames[MAX_FRAMES];
-    unsigned n = unwind(rbp, rsp, frames, MAX_FRAMES);
+    uint64_t frames[MAX_FRAMES], frame_rbp[MAX_FRAMES];
+    unsigned n = unwind(rbp, rsp, frames, frame_rbp, MAX_FRAMES);
 
     printk(KERN_EMERG "Call Trace:\n");
     printk(KERN_EMERG " <%s>\n", kind);
     print_frame(rip, false);
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < n; i++) {
         print_frame(frames[i], true);
+        /*
+         * Interrupts run on the stack they arrive on, so the chain goes on
+         * into the code they interrupted. A return into the entry stub marks
+         * the spot: x86_dispatch's frame sits right on top of the saved
+         * struct pt_regs, whose RIP is where the interrupt landed.
+         */
+        if (frames[i] == (uint64_t)isr_return_address) {
+            const struct pt_regs *regs = (const struct pt_regs *)(frame_rbp[i] + 16);
+            printk(KERN_EMERG " --- interrupt: vector %#lx, arrived with IF=%d ---\n",
+                   regs->vector, (regs->rflags & X86_EFLAGS_IF) ? 1 : 0);
+            print_frame(regs->rip, false);
+        }
+    }
     printk(KERN_EMERG " </%s>\n", kind);
 }
 

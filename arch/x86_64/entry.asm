@@ -9,6 +9,7 @@
 
 extern x86_dispatch
 global isr_stub_table
+global isr_return_address
 
 section .text
 bits 64
@@ -50,6 +51,7 @@ isr_common:
     ; 22 quadwords are on the stack and the CPU aligned RSP to 16 before
     ; pushing its frame, so RSP is 16-byte aligned here, as calls need.
     call x86_dispatch
+isr_return_address:              ; the unwinder recognises interrupt frames by this return address
     pop r15
     pop r14
     pop r13

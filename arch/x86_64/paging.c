@@ -3,8 +3,10 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/stacks.h"
 #include "kernel/multiboot.h"
+#include "kernel/page_alloc.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
+#include "kernel/spinlock.h"
 
 #define ENTRIES 512
 #define KERNEL_PTS 8                     /* 8 page tables x 2 MiB = 16 MiB of image */
@@ -17,8 +19,11 @@ static table_t direct_pd[DIRECT_MAP_MAX >> 30];
 static table_t kernel_pdpt;
 static table_t kernel_pd;
 static table_t kernel_pt[KERNEL_PTS];
+static table_t vmalloc_pdpt;
 
 static uint64_t direct_map_size;
+static uint64_t pte_nx;                  /* PTE_NX if the CPU has it, else 0 */
+static raw_spinlock_t pgtable_lock = __RAW_SPIN_LOCK_UNLOCKED;   /* vmalloc-area tables */
 
 /* Linker-script symbols: their addresses are what matter. */
 extern char __image_phys_start[], __text_start[], __text_end[], __rodata_start[],
@@ -125,8 +130,12 @@ void paging_init(const struct boot_info *bi)
         wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
         nx = PTE_NX;
     }
+    pte_nx = nx;
     map_direct(bi, nx);
     map_image(nx);
+    /* The vmalloc area's PML4 entry exists from the start, so the PML4
+     * itself never changes after boot (see map_kernel_page()). */
+    pml4[idx(VMALLOC_START, 3)] = virt_to_phys(vmalloc_pdpt) | PTE_PRESENT | PTE_WRITE;
     stacks_for_each_guard(unmap_guard);
     /* The boot tables' identity map of low memory ends here: from now on a
      * stray low pointer (NULL + small offset) faults instead of reading RAM. */
@@ -175,4 +184,105 @@ uint64_t *paging_lookup(uint64_t virt, bool *huge)
         table = table_virt(e & PTE_ADDR);
     }
     return &table[idx(virt, 0)];
+}
+
+/*
+ * The vmalloc area.
+ *
+ * Every CPU runs on the same CR3 (paging_kernel_cr3()), so there is one
+ * PML4, and the PDPT, PD and PT pages below it are shared as well: a table
+ * that one CPU adds is at once in every CPU's page walk. Adding a table, or
+ * filling a not-present PTE, needs no flush anywhere, because neither the
+ * TLB nor the paging-structure caches keep not-present entries (Intel SDM
+ * Vol. 3A 4.10.2.3, 4.10.3.1); at worst, a CPU racing to use the address
+ * while it is being mapped takes one spurious page fault (4.10.4.3).
+ * What every CPU may cache is a PRESENT leaf translation: changing or
+ * clearing a present PTE is the only change that needs a shootdown.
+ * Tables, once added, are never freed, so no CPU can walk through a freed
+ * table; freeing one would also need a flush of every CPU's
+ * paging-structure caches. (Linux pre-populates its vmalloc PGD
+ * entries for a different reason: each process has its own PGD holding
+ * copies of them. irqlab has one PML4, filled in by paging_init().)
+ */
+
+/* Store a page-table entry in one 8-byte write (the CPU's walker may read it
+ * at any time), after everything written before it, e.g. a new table's zeros. */
+static void set_pte(uint64_t *pte, uint64_t val)
+{
+    __atomic_store_n(pte, val, __ATOMIC_RELEASE);
+}
+
+static bool vmalloc_addr(uint64_t va)
+{
+    return va >= VMALLOC_START && va < VMALLOC_END && !(va & (PAGE_SIZE - 1));
+}
+
+/*
+ * The PTE for va in the vmalloc area. Missing PD and PT pages are allocated
+ * (zeroed: all entries not present) when alloc is set; otherwise, or when
+ * memory is out, the answer is NULL. Caller holds pgtable_lock.
+ */
+static uint64_t *vmalloc_pte(uint64_t va, bool alloc)
+{
+    uint64_t *table = pml4;
+
+    for (int level = 3; level > 0; level--) {
+        uint64_t *e = &table[idx(va, level)];
+        if (!(*e & PTE_PRESENT)) {
+            uint64_t pa = alloc ? alloc_page() : 0;
+            if (!pa)
+                return NULL;
+            /* Permissive upper levels: the leaf PTE alone decides write
+             * and execute (the SDM combines the levels, 4.6). */
+            set_pte(e, pa | PTE_PRESENT | PTE_WRITE);
+        }
+        table = table_virt(*e & PTE_ADDR);
+    }
+    return &table[idx(va, 0)];
+}
+
+/* Write va's PTE: when it is present (replace) or not (map); -1 otherwise. */
+static int set_kernel_page(uint64_t va, uint64_t val, bool replace)
+{
+    unsigned long flags;
+    uint64_t *pte;
+    int ret = -1;
+
+    if (!vmalloc_addr(va))
+        return -1;
+    raw_spin_lock_irqsave(&pgtable_lock, flags);
+    pte = vmalloc_pte(va, !replace);
+    if (pte && !!(*pte & PTE_PRESENT) == replace) {
+        set_pte(pte, val);
+        ret = 0;
+    }
+    raw_spin_unlock_irqrestore(&pgtable_lock, flags);
+    return ret;
+}
+
+/* A leaf PTE. Without EFER.NXE bit 63 is reserved and would fault, so drop it. */
+static uint64_t leaf_pte(uint64_t pa, uint64_t flags)
+{
+    if (!pte_nx)
+        flags &= ~PTE_NX;
+    return pa | flags | PTE_PRESENT;
+}
+
+int map_kernel_page(uint64_t va, uint64_t pa, uint64_t flags)
+{
+    if (pa & ~PTE_ADDR)
+        return -1;
+    return set_kernel_page(va, leaf_pte(pa, flags), false);
+}
+
+int remap_kernel_page(uint64_t va, uint64_t pa, uint64_t flags)
+{
+    if (pa & ~PTE_ADDR)
+        return -1;
+    return set_kernel_page(va, leaf_pte(pa, flags), true);
+}
+
+int unmap_kernel_page(uint64_t va)
+{
+    return set_kernel_page(va, 0, true);
 }

@@ -8,6 +8,20 @@
 #define NR_CPUS 32
 
 /*
+ * Linux's struct irqtrace_events: the irq-state tracing of kernel/irqflags.c
+ * (trace_hardirqs_on/off) numbers every hardirq on/off transition with a
+ * running stamp and remembers where the last of each happened, for
+ * print_irqtrace_events() in lockdep reports.
+ */
+struct irqtrace_events {
+    unsigned long irq_events;           /* the stamp: transitions so far */
+    unsigned long hardirq_enable_ip;    /* where IRQs were last turned on ... */
+    unsigned long hardirq_enable_event; /* ... and that transition's stamp */
+    unsigned long hardirq_disable_ip;
+    unsigned long hardirq_disable_event;
+};
+
+/*
  * Each CPU's IA32_GS_BASE MSR points at its own struct percpu, so a
  * `mov %gs:offset, reg` reads this CPU's copy in one instruction, with no
  * lock and no CPU number to look up: the same trick Linux's this_cpu_*()
@@ -17,6 +31,20 @@ struct percpu {
     struct percpu *self;        /* this struct's own address, for this_cpu_ptr() */
     unsigned cpu;               /* logical CPU number, 0 = the boot CPU */
     uint32_t apic_id;
+    uint32_t preempt_count;     /* preemption, softirq, hardirq and NMI nesting (kernel/hardirq.h) */
+    uint64_t irq_count[256];    /* interrupts taken per vector, for the monitor's `irqs` */
+    /* TLB flushes this CPU did (arch/x86_64/tlb.c), for the monitor's `tlb`: */
+    uint64_t tlb_local_flushes;     /* for flushes it started itself */
+    uint64_t tlb_remote_flushes;    /* for another CPU's shootdown IPI */
+    uint64_t tlb_full_flushes;      /* of those two, done by reloading CR3 */
+    uint64_t tick_count;        /* this CPU's periodic ticks (kernel/time.c), for the monitor's `time` */
+    struct irqtrace_events irqtrace;    /* irq-state tracing (kernel/irqflags.c) */
+    /* sti instructions executed in hardirq context, and the last one's address
+     * (arch/x86_64/irqflags.h; read with hardirq_sti_count()): */
+    unsigned long hardirq_sti_count;
+    unsigned long hardirq_sti_ip;
+    /* RFLAGS saved by the outermost local_interrupt_disable() (kernel/irq_disable.c) */
+    unsigned long interrupt_disable_flags;
 };
 
 extern struct percpu percpu_area[NR_CPUS];
@@ -29,8 +57,8 @@ extern struct percpu percpu_area[NR_CPUS];
 
 #define this_cpu_write(field, val) do {                                       \
     __typeof__(((struct percpu *)0)->field) v__ = (val);                      \
-    __asm__ volatile("mov %0, %%gs:%c1" : : "r"(v__)                          \
-                     : "i"(offsetof(struct percpu, field)) : "memory");       \
+    __asm__ volatile("mov %0, %%gs:%c1" : : "r"(v__),                         \
+                     "i"(offsetof(struct percpu, field)) : "memory");         \
 } while (0)
 
 static inline struct percpu *this_cpu_ptr(void)

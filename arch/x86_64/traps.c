@@ -2,6 +2,7 @@
 #include "arch/x86_64/traps.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/dumpstack.h"
+#include "arch/x86_64/irq.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/stacks.h"
 #include "kernel/printk.h"
@@ -91,12 +92,6 @@ static void do_double_fault(struct pt_regs *regs)
     die("double fault", regs, regs->error_code);
 }
 
-static void do_nmi(struct pt_regs *regs)
-{
-    (void)regs;
-    printk(KERN_EMERG "Uhhuh. NMI received for unknown reason 00 on CPU %u.\n", smp_processor_id());
-}
-
 static void do_exception(struct pt_regs *regs)
 {
     switch (regs->vector) {
@@ -107,7 +102,7 @@ static void do_exception(struct pt_regs *regs)
         do_double_fault(regs);
         break;
     case X86_TRAP_NMI:
-        do_nmi(regs);
+        do_NMI(regs);
         break;
     default: {
         const char *name = exception_names[regs->vector];
@@ -116,23 +111,11 @@ static void do_exception(struct pt_regs *regs)
     }
 }
 
-static vector_handler_t vector_handlers[256];
-
-void set_vector_handler(unsigned vector, vector_handler_t handler)
-{
-    vector_handlers[vector] = handler;
-}
-
 void x86_dispatch(struct pt_regs *regs)
 {
     if (regs->vector < X86_NR_EXCEPTIONS) {
         do_exception(regs);
         return;
     }
-    vector_handler_t h = vector_handlers[regs->vector];
-    if (h)
-        h(regs);
-    else
-        printk(KERN_WARNING "unexpected interrupt: vector 0x%02lx on CPU %u\n",
-               regs->vector, smp_processor_id());
+    do_IRQ(regs);
 }

@@ -48,8 +48,7 @@ enum {
 /* Called by the entry stubs for every vector, with interrupts off. */
 void x86_dispatch(struct pt_regs *regs);
 
-/* Handlers for vectors 32..255 (interrupts); NULL means "unexpected vector". */
+/* A handler for one interrupt vector (arch/x86_64/irq.h). */
 typedef void (*vector_handler_t)(struct pt_regs *regs);
-void set_vector_handler(unsigned vector, vector_handler_t handler);
 
 #endif

@@ -4,6 +4,7 @@
 #include "kernel/ksyms.h"
 #include "kernel/string.h"
 #include "kernel/vsprintf.h"
+#include "kernel/hardirq.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/dumpstack.h"
 #include "arch/x86_64/gdt.h"
@@ -29,8 +30,10 @@ KTEST(boot_sanity)
 
     __asm__ volatile("pushfq; popq %0" : "=r"(rflags));
     KTEST_EXPECT(t, smp_processor_id() == 0);
-    /* Nothing has enabled interrupts yet: no APIC, no handlers. */
-    KTEST_EXPECT(t, !(rflags & X86_EFLAGS_IF));
+    /* kernel_main() enabled interrupts once the APIC and timer were set up,
+     * and tests run in task context. */
+    KTEST_EXPECT(t, rflags & X86_EFLAGS_IF);
+    KTEST_EXPECT(t, in_task() && preempt_count() == 0);
     KTEST_EXPECT(t, read_cr4() & (1 << 5));                 /* PAE */
     KTEST_EXPECT(t, rdmsr(MSR_EFER) & (1 << 10));           /* LMA: long mode active */
 }

@@ -1,0 +1,85 @@
+/* arch/x86_64/ioapic.c: programs the I/O APIC's redirection table from the MADT. */
+#include "arch/x86_64/ioapic.h"
+#include "arch/x86_64/apic.h"
+#include "arch/x86_64/paging.h"
+#include "kernel/acpi_boot.h"
+#include "kernel/monitor.h"
+#include "kernel/printk.h"
+
+/*
+ * The IOAPIC has two MMIO registers: IOREGSEL selects a register, IOWIN
+ * reads or writes it (82093AA data sheet, 3.0). Redirection entry n is the
+ * register pair 0x10 + 2n (low: vector, mode, mask) and 0x11 + 2n (high:
+ * destination APIC id in bits 56-63).
+ */
+#define IOREGSEL   0x00
+#define IOWIN      0x10
+#define IOAPICVER  0x01
+#define IOREDTBL(n) (0x10 + 2 * (n))
+
+#define RTE_MASKED       (1U << 16)
+#define RTE_LEVEL        (1U << 15)
+#define RTE_ACTIVE_LOW   (1U << 13)
+
+static volatile uint32_t *ioapic_base;
+static uint32_t ioapic_gsi_base;
+static unsigned ioapic_entries;
+
+static uint32_t ioapic_read(uint32_t reg)
+{
+    ioapic_base[IOREGSEL / 4] = reg;
+    return ioapic_base[IOWIN / 4];
+}
+
+static void ioapic_write(uint32_t reg, uint32_t value)
+{
+    ioapic_base[IOREGSEL / 4] = reg;
+    ioapic_base[IOWIN / 4] = value;
+}
+
+void ioapic_init(void)
+{
+    if (acpi_info.ioapic_count == 0) {
+        pr_warn("ioapic: the MADT lists no IOAPIC; device interrupts stay off (the serial console is polled)\n");
+        return;
+    }
+    ioapic_base = phys_to_virt(acpi_info.ioapics[0].addr);
+    ioapic_gsi_base = acpi_info.ioapics[0].gsi_base;
+    ioapic_entries = ((ioapic_read(IOAPICVER) >> 16) & 0xff) + 1;
+    for (unsigned i = 0; i < ioapic_entries; i++) {
+        ioapic_write(IOREDTBL(i) + 1, 0);
+        ioapic_write(IOREDTBL(i), RTE_MASKED);
+    }
+    pr_info("ioapic: IOAPIC %u at %#x, GSIs %u-%u, all masked\n", acpi_info.ioapics[0].id,
+            acpi_info.ioapics[0].addr, ioapic_gsi_base, ioapic_gsi_base + ioapic_entries - 1);
+}
+
+void ioapic_route_isa_irq(unsigned irq, unsigned vector, uint32_t apic_id)
+{
+    unsigned gsi = irq;
+    uint32_t low = vector;              /* fixed delivery, physical destination */
+
+    if (!ioapic_base)
+        return;
+    /* ISA interrupts are edge-triggered and active-high unless an override
+     * says otherwise (ACPI 6.x 5.2.12.5, MPS INTI flags). */
+    for (unsigned i = 0; i < acpi_info.iso_count; i++) {
+        const struct acpi_iso *iso = &acpi_info.isos[i];
+        if (iso->bus != 0 || iso->source != irq)
+            continue;
+        gsi = iso->gsi;
+        if ((iso->flags & 0x3) == 0x3)
+            low |= RTE_ACTIVE_LOW;
+        if (((iso->flags >> 2) & 0x3) == 0x3)
+            low |= RTE_LEVEL;
+    }
+    if (gsi < ioapic_gsi_base || gsi >= ioapic_gsi_base + ioapic_entries) {
+        pr_warn("ioapic: ISA IRQ %u maps to GSI %u, which this IOAPIC does not have\n", irq, gsi);
+        return;
+    }
+    unsigned pin = gsi - ioapic_gsi_base;
+    ioapic_write(IOREDTBL(pin) + 1, apic_id << 24);
+    ioapic_write(IOREDTBL(pin), low);   /* unmasked by this write */
+    pr_info("ioapic: ISA IRQ %u -> GSI %u -> vector %#x on APIC id %u (%s, %s)\n", irq, gsi, vector,
+            apic_id, (low & RTE_LEVEL) ? "level" : "edge", (low & RTE_ACTIVE_LOW) ? "active low" : "active high");
+}

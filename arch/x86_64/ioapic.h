@@ -1,0 +1,17 @@
+/* arch/x86_64/ioapic.h: the I/O APIC, which turns device interrupt lines into vectors on a chosen CPU. */
+#ifndef ARCH_X86_64_IOAPIC_H
+#define ARCH_X86_64_IOAPIC_H
+
+#include <stdint.h>
+
+/* Find the first IOAPIC in the MADT and mask all its inputs. BSP, once. */
+void ioapic_init(void);
+
+/*
+ * Route legacy ISA interrupt `irq` to `vector` on the CPU with `apic_id`,
+ * honouring the MADT's interrupt source overrides (the ISA IRQ may arrive on
+ * another IOAPIC input, with another polarity or trigger mode).
+ */
+void ioapic_route_isa_irq(unsigned irq, unsigned vector, uint32_t apic_id);
+
+#endif

@@ -1,0 +1,74 @@
+/* kernel/acpi_boot.c: finds the ACPI tables at boot, refuses bad ones by name, and reports the MADT. */
+#include "kernel/acpi_boot.h"
+#include "kernel/bootparams.h"
+#include "kernel/printk.h"
+#include "arch/x86_64/paging.h"
+#include "drivers/qemu_exit.h"
+
+struct acpi_info acpi_info;
+uint64_t param_acpi_rsdp;
+
+/* ACPI tables are in RAM or firmware areas, all inside the direct map. */
+static const void *acpi_map(uint64_t phys, size_t len)
+{
+    if (!phys_range_mapped(phys, len))
+        return NULL;
+    return phys_to_virt(phys);
+}
+
+__attribute__((noreturn)) static void acpi_stop(const char *why)
+{
+    pr_emerg("%s\n", why);
+    pr_emerg("irqlab: cannot find the CPUs and interrupt controllers without a valid MADT; boot stopped\n");
+    qemu_exit(QEMU_EXIT_BADBOOT);
+}
+
+void acpi_boot_init(void)
+{
+    const char *err;
+    const void *rsdp;
+    size_t len;
+
+    if (param_acpi_rsdp) {
+        /* As Linux's acpi_rsdp=: trust the given address over everything. */
+        len = 36;
+        rsdp = acpi_map(param_acpi_rsdp, len);
+        if (!rsdp)
+            acpi_stop("ACPI: acpi_rsdp= points outside memory");
+        pr_info("ACPI: RSDP at %#lx (from acpi_rsdp=)\n", param_acpi_rsdp);
+    } else if (boot_info.has_rsdp) {
+        rsdp = boot_info.rsdp;
+        len = boot_info.rsdp_len;
+        pr_info("ACPI: RSDP from the boot loader (multiboot2 tag)\n");
+    } else {
+        uint64_t phys = acpi_find_rsdp_bios(acpi_map);
+        if (!phys)
+            acpi_stop("ACPI: no RSDP: none from the boot loader, none in the EBDA or at 0xE0000-0xFFFFF");
+        len = 36;
+        rsdp = acpi_map(phys, len);
+        pr_info("ACPI: RSDP at %#lx (BIOS area scan)\n", phys);
+    }
+    err = acpi_parse_rsdp(rsdp, len, acpi_map, &acpi_info);
+    if (err)
+        acpi_stop(err);
+
+    pr_info("ACPI: RSDP revision %u, OEM '%s'\n", acpi_info.rsdp_revision, acpi_info.oem_id);
+    for (unsigned i = 0; i < acpi_info.cpu_count; i++) {
+        const struct acpi_cpu *c = &acpi_info.cpus[i];
+        pr_info("ACPI: %s (acpi_id[0x%02x] lapic_id[0x%02x] %s)\n",
+                c->x2apic_entry ? "X2APIC" : "LAPIC", c->acpi_id, c->apic_id,
+                c->enabled ? "enabled" : "disabled");
+    }
+    for (unsigned i = 0; i < acpi_info.ioapic_count; i++) {
+        const struct acpi_ioapic *io = &acpi_info.ioapics[i];
+        pr_info("ACPI: IOAPIC (id[0x%02x] address[0x%08x] gsi_base[%u])\n", io->id, io->addr, io->gsi_base);
+    }
+    for (unsigned i = 0; i < acpi_info.iso_count; i++) {
+        const struct acpi_iso *iso = &acpi_info.isos[i];
+        pr_info("ACPI: INT_SRC_OVR (bus %u bus_irq %u global_irq %u flags %#x)\n",
+                iso->bus, iso->source, iso->gsi, iso->flags);
+    }
+    if (acpi_info.skipped_entries)
+        pr_warn("ACPI: %u MADT entries skipped (unknown type or beyond irqlab's limits)\n",
+                acpi_info.skipped_entries);
+}
