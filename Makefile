@@ -44,11 +44,11 @@ LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 HOSTCFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -I. \
               -fsanitize=address,undefined -fno-sanitize-recover=all
 
-C_SRCS   := $(wildcard arch/x86_64/*.c kernel/*.c drivers/*.c tests/kernel/*.c)
+C_SRCS   := $(wildcard arch/x86_64/*.c kernel/*.c kernel/labs/*.c drivers/*.c tests/kernel/*.c)
 ASM_SRCS := $(wildcard boot/*.asm arch/x86_64/*.asm)
 OBJS     := $(C_SRCS:%.c=$(BUILD)/%.o) $(ASM_SRCS:%.asm=$(BUILD)/%.o)
 
-.PHONY: all run test qemu-gdb gdb deps clean host-test check-deps FORCE
+.PHONY: all run test qemu-gdb gdb deps clean host-test check-deps lab-repeat FORCE
 all: $(BUILD)/kernel.elf $(BUILD)/irqlab.iso
 
 # ---------------------------------------------------------------- packages
@@ -111,7 +111,12 @@ $(BUILD)/kernel.elf: $(OBJS) $(BUILD)/ksyms.o linker.ld boot/check-image.sh
 # One menu entry per way to boot: the monitor, the self-tests, and (added by
 # the lab issues) each lab and variant. GRUB_TIMEOUT=0 boots the first at once.
 GRUB_TIMEOUT ?= 0
-GRUB_ENTRIES := "irqlab: monitor|" "irqlab: self-tests|test=all"
+# The labs' entries come from their LAB_VARIANT(lab, variant, ...) lines
+# (kernel/lab.h). OPEN_PAREN keeps make from counting the regex's "(".
+OPEN_PAREN := (
+LAB_VARIANTS := $(shell sed -n 's/^LAB_VARIANT$(OPEN_PAREN)\([a-z0-9_]*\), *\([a-z0-9_]*\),.*/\1\/\2/p' kernel/labs/*.c 2>/dev/null)
+GRUB_ENTRIES := "irqlab: monitor|" "irqlab: self-tests|test=all" \
+                $(foreach lv,$(LAB_VARIANTS),"irqlab lab: $(lv)|lab=$(word 1,$(subst /, ,$(lv))) variant=$(word 2,$(subst /, ,$(lv)))")
 
 define grub_cfg
 	{ echo "serial --unit=0 --speed=115200"; \
@@ -123,7 +128,7 @@ define grub_cfg
 	  done; } > $(2)
 endef
 
-$(BUILD)/iso/boot/grub/grub.cfg: Makefile
+$(BUILD)/iso/boot/grub/grub.cfg: Makefile $(wildcard kernel/labs/*.c)
 	@mkdir -p $(dir $@)
 	@$(call grub_cfg,,$@)
 
@@ -199,6 +204,12 @@ host-test: $(HOST_BINS)
 
 test: check-deps all $(HOST_BINS) $(BUILD)/host/acpi-fixture
 	@bash tests/run-all.sh $(HOST_BINS)
+
+# Run one lab variant N times in a row and count the verdicts (determinism check):
+#   make lab-repeat LAB=stall VARIANT=real_restore CPUS=4 N=20
+N ?= 20
+lab-repeat: check-deps $(BUILD)/kernel.elf
+	@bash tests/lab-repeat.sh "$(LAB)" "$(VARIANT)" "$(CPUS)" "$(N)"
 
 clean:
 	rm -rf $(BUILD)

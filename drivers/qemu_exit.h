@@ -12,6 +12,9 @@
 #define QEMU_EXIT_PASS     0x10   /* status 33: every test passed / clean poweroff */
 #define QEMU_EXIT_FAIL     0x11   /* status 35: a test failed, or an oops under test */
 #define QEMU_EXIT_BADBOOT  0x12   /* status 37: bad boot information or command line */
+#define QEMU_EXIT_DETECTOR 0x13   /* status 39: a hang detector fired and its stop policy ended the run */
+#define QEMU_EXIT_REPRODUCED     0x14   /* status 41: a lab reproduced its bug */
+#define QEMU_EXIT_NOT_REPRODUCED 0x15   /* status 43: a lab ran and the bug did not happen */
 
 /* Exit QEMU with `code`. Without the device the write does nothing, so we halt. */
 __attribute__((noreturn)) void qemu_exit(unsigned code);

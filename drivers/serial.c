@@ -7,6 +7,9 @@
 #include "arch/x86_64/irq_vectors.h"
 #include "arch/x86_64/irqflags.h"
 #include "arch/x86_64/percpu.h"
+#include "kernel/hardirq.h"
+#include "kernel/irqflags.h"
+#include "kernel/sched.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -67,6 +70,7 @@ void serial_write(const char *s, unsigned long len)
 static char rx_buf[256];
 static volatile unsigned rx_head, rx_tail;     /* head: next write; tail: next read */
 static bool rx_irq_enabled;
+static struct task_struct *rx_waiter;          /* the task asleep in serial_getc(), if any */
 
 static int uart_read_byte(void)
 {
@@ -85,6 +89,8 @@ static void serial_interrupt(struct pt_regs *regs)
         if (rx_head - rx_tail < sizeof rx_buf)
             rx_buf[rx_head++ % sizeof rx_buf] = (char)c;
     }
+    if (rx_waiter)
+        wake_up_process(rx_waiter);
     apic_eoi();
 }
 
@@ -100,11 +106,12 @@ int serial_getc_nonblock(void)
 {
     if (!rx_irq_enabled)
         return uart_read_byte();
-    unsigned long flags = arch_local_irq_save();
+    unsigned long flags;
+    raw_local_irq_save(flags);
     int c = -1;
     if (rx_tail != rx_head)
         c = (unsigned char)rx_buf[rx_tail++ % sizeof rx_buf];
-    arch_local_irq_restore(flags);
+    raw_local_irq_restore(flags);
     return c;
 }
 
@@ -114,17 +121,31 @@ int serial_getc(void)
         int c = serial_getc_nonblock();
         if (c >= 0)
             return c;
-        if (!rx_irq_enabled || arch_irqs_disabled()) {
+        if (!rx_irq_enabled || raw_irqs_disabled()) {
             cpu_relax();
             continue;
         }
-        /* Check and sleep without a gap: with IF=0, test the buffer, then
-         * sti;hlt, so a byte arriving in between wakes the hlt (SDM Vol. 2B,
-         * STI: interrupts are recognised only after the next instruction). */
-        arch_local_irq_disable();
+        if (current && in_task() && preempt_count() == 0) {
+            /* A task sleeps until the interrupt handler wakes it. Setting the
+             * state before the last look at the buffer closes the race: a
+             * byte arriving in between makes the task runnable again, and
+             * schedule() returns at once. */
+            set_current_state(TASK_INTERRUPTIBLE);
+            rx_waiter = current;
+            if (rx_tail == rx_head)
+                schedule();
+            set_current_state(TASK_RUNNING);
+            rx_waiter = NULL;
+            continue;
+        }
+        /* No task to put to sleep (early boot): check and halt without a
+         * gap: with IF=0, test the buffer, then sti;hlt, so a byte arriving
+         * in between wakes the hlt (SDM Vol. 2B, STI: interrupts are
+         * recognised only after the next instruction). */
+        raw_local_irq_disable();
         if (rx_tail == rx_head)
-            arch_safe_halt();
+            raw_safe_halt();
         else
-            arch_local_irq_enable();
+            raw_local_irq_enable();
     }
 }

@@ -4,9 +4,13 @@
 #include "arch/x86_64/smpboot.h"
 #include "kernel/acpi_boot.h"
 #include "kernel/cmdline.h"
+#include "kernel/detector_stop.h"
 #include "kernel/lockdep.h"
 #include "kernel/printk.h"
+#include "kernel/rcu.h"
+#include "kernel/smp.h"
 #include "kernel/time.h"
+#include "kernel/watchdog.h"
 
 struct boot_info boot_info;
 
@@ -39,6 +43,27 @@ static const struct kparam params[] = {
       .valid_desc = "10-1000 (timer ticks per second on each CPU, default 100)" },
     { .key = "lockdep", .type = KPARAM_STRING, .dest = param_lockdep, .dest_size = sizeof param_lockdep,
       .valid = lockdep_param_valid, .valid_desc = "on, off, or keep (on, and keep reporting after a report)" },
+    { .key = "rcu_cpu_stall_timeout", .type = KPARAM_INT, .dest = &rcu_cpu_stall_timeout, .min = 0, .max = 300,
+      .valid_desc = "0-300 (seconds a grace period may last before an RCU stall report; 0 turns the check off; "
+                    "default 3, Linux's is 21)" },
+    { .key = "watchdog_thresh", .type = KPARAM_INT, .dest = &watchdog_thresh, .min = 0, .max = 60,
+      .valid_desc = "0-60 (seconds: hard lockups are reported after about this long with IF=0, soft "
+                    "lockups after twice this long without scheduling; 0 turns both off; default 4, "
+                    "Linux's is 10)" },
+    { .key = "nmi_watchdog", .type = KPARAM_BOOL, .dest = &param_nmi_watchdog,
+      .valid_desc = "on (the buddy hard-lockup detector, the default) or off" },
+    { .key = "soft_watchdog", .type = KPARAM_BOOL, .dest = &param_soft_watchdog,
+      .valid_desc = "on (the soft-lockup detector and its watchdog/N threads, the default) or off" },
+    { .key = "csd_lock_timeout", .type = KPARAM_INT, .dest = &csd_lock_timeout, .min = 0, .max = 600000,
+      .valid_desc = "0-600000 (ms a CPU waits on a cross-call csd before reporting it; 0 turns the "
+                    "reports off; default 2000, Linux's is 5000)" },
+    { .key = "panic_on_ipistall", .type = KPARAM_INT, .dest = &panic_on_ipistall, .min = 0, .max = 600000,
+      .valid_desc = "0-600000 (ms: a CSD report of a stall older than this fires the stop policy; "
+                    "0, the default, never)" },
+    { .key = "detector_stop", .type = KPARAM_STRING, .dest = param_detector_stop,
+      .dest_size = sizeof param_detector_stop, .valid = detector_stop_param_valid,
+      .valid_desc = "auto (after a hang report, stop the machine when a test or lab runs; the default), "
+                    "on (always stop) or off (report and keep running)" },
 };
 
 static void report(void *ctx, const char *msg)
@@ -49,5 +74,10 @@ static void report(void *ctx, const char *msg)
 
 int bootparams_parse(void)
 {
-    return cmdline_parse(boot_info.cmdline, params, sizeof params / sizeof params[0], report, NULL);
+    return bootparams_parse_string(boot_info.cmdline);
+}
+
+int bootparams_parse_string(const char *line)
+{
+    return cmdline_parse(line, params, sizeof params / sizeof params[0], report, NULL);
 }

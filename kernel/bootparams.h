@@ -21,5 +21,7 @@ extern bool param_x2apic;
  * problems.
  */
 int bootparams_parse(void);
+/* The same for a string of key=value words (the monitor's `run`). */
+int bootparams_parse_string(const char *line);
 
 #endif

@@ -77,7 +77,7 @@ void ktest_run(const char *name)
             continue;
         n++;
         if (t->fatal)
-            printk("# %s: this case must end in an oops and a failure exit\n", t->name);
+            printk("# %s: this case ends the machine on purpose (an oops, or a detector's stop)\n", t->name);
         t->failed = false;
         t->skip_reason = NULL;
         t->fn(t);

@@ -79,6 +79,19 @@ static enum lockdep_ctx lockdep_context(void)
  * is already 0 (the interrupt gate cleared it), the saved flags say so, and
  * raw_local_irq_restore() executes sti only when the saved IF was 1.
  */
+/*
+ * Lab switch, for the stall lab only (kernel/labs/stall.c); false, Linux's
+ * behaviour, unless a lab variant turns it on: seed 000's patch. With it
+ * on, the hooks skip their raw_local_irq_save()/restore() in hardirq
+ * context (IF is 0 there anyway), so no restore, broken or not, runs there.
+ */
+bool lockdep_skip_irq_save_in_hardirq;
+
+static bool lockdep_irq_save_skipped(void)
+{
+    return __builtin_expect(lockdep_skip_irq_save_in_hardirq, 0) && in_hardirq();
+}
+
 static struct lockdep_cpu *lockdep_enter(unsigned long *flags)
 {
     struct lockdep_cpu *lc;
@@ -89,10 +102,14 @@ static struct lockdep_cpu *lockdep_enter(unsigned long *flags)
             lc->tracking = false;       /* this lock operation goes unrecorded */
         return NULL;
     }
-    raw_local_irq_save(*flags);
+    if (lockdep_irq_save_skipped())
+        raw_local_save_flags(*flags);   /* the patch: IF is already 0, leave it */
+    else
+        raw_local_irq_save(*flags);
     lc = &lockdep_cpus[smp_processor_id()];
     if (lc->recursion) {
-        raw_local_irq_restore(*flags);
+        if (!lockdep_irq_save_skipped())
+            raw_local_irq_restore(*flags);
         return NULL;
     }
     lc->recursion = 1;
@@ -107,7 +124,8 @@ static struct lockdep_cpu *lockdep_enter(unsigned long *flags)
 static void lockdep_exit(struct lockdep_cpu *lc, unsigned long flags)
 {
     lc->recursion = 0;
-    raw_local_irq_restore(flags);
+    if (!lockdep_irq_save_skipped())
+        raw_local_irq_restore(flags);
 }
 
 /*

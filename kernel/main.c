@@ -15,6 +15,7 @@
 #include "kernel/bootparams.h"
 #include "kernel/irqflags.h"
 #include "kernel/ktest.h"
+#include "kernel/lab.h"
 #include "kernel/lockdep.h"
 #include "kernel/nmi_backtrace.h"
 #include "kernel/smp.h"
@@ -23,6 +24,9 @@
 #include "kernel/page_alloc.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
+#include "kernel/rcu.h"
+#include "kernel/sched.h"
+#include "kernel/watchdog.h"
 
 /*
  * Before paging_init() the boot tables identity-map the first 4 GiB, so a
@@ -57,10 +61,39 @@ static void check_test_and_lab(void)
         pr_emerg("irqlab: unknown test '%s'; valid: %s\n", param_test, valid);
         boot_stop();
     }
-    if (param_lab[0]) {
-        pr_emerg("irqlab: unknown lab '%s'; valid labs: (none yet)\n", param_lab);
+    if (param_lab[0] && !lab_find(param_lab, param_variant)) {
+        char valid[512];
+        lab_list(valid, sizeof valid);
+        pr_emerg("irqlab: unknown lab '%s%s%s'; valid: %s\n", param_lab,
+                 param_variant[0] ? " variant=" : "", param_variant, valid);
         boot_stop();
     }
+}
+
+/*
+ * The first kernel thread: the work the boot was for, the self-tests
+ * (test=), a lab (lab=) or the monitor. Like Linux's kernel_init(), it runs as a thread
+ * of its own, so it can sleep and be preempted like any other (in_task(),
+ * IRQs on), while the boot context becomes CPU 0's idle task.
+ */
+static int kernel_init(void *unused)
+{
+    (void)unused;
+    if (param_test[0])
+        ktest_run(param_test);
+    if (param_lab[0])
+        lab_run(lab_find(param_lab, param_variant));
+    monitor_run();
+}
+
+/* Linux's rest_init(): start kernel_init on CPU 0, then idle. */
+__attribute__((noreturn)) static void rest_init(void)
+{
+    const char *name = param_test[0] ? "ktest" : param_lab[0] ? "lab" : "monitor";
+
+    if (!kthread_run_on_cpu(kernel_init, NULL, 0, name))
+        panic("rest_init: cannot start the first kernel thread");
+    cpu_idle_loop();
 }
 
 /*
@@ -102,12 +135,12 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
     nmi_backtrace_init();
     time_init();                        /* TSC and LAPIC timer calibration */
     timer_init_cpu();                   /* CPU 0's tick and hrtimers */
+    sched_init();                       /* this boot context becomes swapper/0 */
+    rcu_init();                         /* callback lists, and the rcu_sched kthread (CPU 0) */
     local_irq_enable();                 /* from here on, interrupts arrive */
     smp_boot_cpus();                    /* the APs come up and report in */
     ioapic_init();
     serial_enable_irq();                /* the monitor's input becomes interrupt-driven */
-
-    if (param_test[0])
-        ktest_run(param_test);
-    monitor_run();
+    watchdog_init();                    /* lockup detectors: a timer per CPU, watchdog/N threads */
+    rest_init();
 }

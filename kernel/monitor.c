@@ -334,14 +334,6 @@ MONITOR_COMMAND(info, "show the CPU, its features, the memory map and the boot i
     return 0;
 }
 
-/* The lab issues replace this with the list of labs. */
-MONITOR_COMMAND(labs, "list the labs")
-{
-    (void)argc;
-    (void)argv;
-    printk("no labs yet\n");
-    return 0;
-}
 
 MONITOR_COMMAND(poweroff, "power off (leave QEMU)")
 {

@@ -1,5 +1,6 @@
 /* kernel/nmi_backtrace.c: NMI backtraces of other CPUs, as Linux's lib/nmi_backtrace.c. */
 #include "kernel/nmi_backtrace.h"
+#include "kernel/sched.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/dumpstack.h"
@@ -38,7 +39,7 @@ static bool nmi_cpu_backtrace(struct pt_regs *regs)
     nmi_backtrace_last[cpu].rflags = regs->rflags;
     nmi_backtrace_last[cpu].preempt_count = pc;
     printk(KERN_WARNING "NMI backtrace for cpu %u\n", cpu);
-    printk(KERN_WARNING "CPU: %u PID: 0 Comm: swapper/%u\n", cpu, cpu);
+    printk(KERN_WARNING "CPU: %u PID: %d Comm: %s\n", cpu, current_pid(), current_comm());
     print_interrupted_context(pc);
     show_regs(regs);
     show_trace(regs->rip, regs->rbp, regs->rsp);

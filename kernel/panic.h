@@ -14,4 +14,8 @@ extern bool panic_exits_qemu;
 /* Print "Kernel panic - not syncing: ...", then exit QEMU or halt. Never returns. */
 __attribute__((noreturn, format(printf, 1, 2))) void panic(const char *fmt, ...);
 
+/* The same panic lines, then always leave QEMU with exit_code (drivers/qemu_exit.h):
+ * the hang detectors' stop policy (kernel/detector_stop.h) ends a run this way. */
+__attribute__((noreturn, format(printf, 2, 3))) void panic_exit(unsigned exit_code, const char *fmt, ...);
+
 #endif

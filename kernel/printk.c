@@ -1,5 +1,6 @@
 /* kernel/printk.c: formats kernel messages and writes them, whole lines at a time, to the serial console. */
 #include "kernel/printk.h"
+#include "kernel/hardirq.h"
 #include "kernel/vsprintf.h"
 #include "drivers/serial.h"
 #include "arch/x86_64/percpu.h"
@@ -77,9 +78,13 @@ int vprintk(const char *fmt, va_list ap)
     if (level >= console_loglevel)
         return len;
 
+    /* The console lock belongs to a CPU, so the task holding it must not be
+     * preempted by another task on this CPU that prints too. */
+    preempt_disable();
     bool taken = console_lock();
     console_emit(buf, len, cont);
     console_unlock(taken);
+    preempt_enable();
     return len;
 }
 

@@ -1,11 +1,18 @@
-/* kernel/smp.c: smp_call_function_single/many(): queue a csd on the target CPU, IPI it, maybe wait. */
+/* kernel/smp.c: smp_call_function_single/many(): queue a csd on the target CPU, IPI it, maybe wait; CSD lock-wait debug. */
+#define pr_fmt(fmt) "smp: " fmt
+
 #include "kernel/smp.h"
 #include "arch/x86_64/apic.h"
+#include "arch/x86_64/dumpstack.h"
 #include "arch/x86_64/irq.h"
 #include "arch/x86_64/irq_vectors.h"
 #include "arch/x86_64/irqflags.h"
 #include "kernel/bug.h"
+#include "kernel/detector_stop.h"
 #include "kernel/hardirq.h"
+#include "kernel/nmi_backtrace.h"
+#include "kernel/printk.h"
+#include "kernel/time.h"
 
 struct cpumask cpu_possible_mask;
 struct cpumask cpu_online_mask;
@@ -19,6 +26,25 @@ static call_single_data_t *call_single_queue[NR_CPUS];
 static call_single_data_t csd_data[NR_CPUS];
 static call_single_data_t cfd_data[NR_CPUS][NR_CPUS];
 
+/*
+ * Lab switch, for the stall lab only (kernel/labs/stall.c): the "lowvec"
+ * configuration. false, Linux's layout, unless a lab variant turns it on.
+ * With it on, both call-function IPIs go out on vectors of class 0x3
+ * (arch/x86_64/irq_vectors.h), below every other interrupt source but the
+ * ISA devices, instead of class 0xF, above all of them. Same handler.
+ */
+bool call_function_lowvec;
+
+static unsigned call_function_single_vector(void)
+{
+    return call_function_lowvec ? CALL_FUNCTION_SINGLE_LOW_VECTOR : CALL_FUNCTION_SINGLE_VECTOR;
+}
+
+static unsigned call_function_vector(void)
+{
+    return call_function_lowvec ? CALL_FUNCTION_LOW_VECTOR : CALL_FUNCTION_VECTOR;
+}
+
 /* Push csd; true if the queue was empty, i.e. the target needs an IPI. */
 static bool llist_add(call_single_data_t *csd, call_single_data_t **head)
 {
@@ -30,11 +56,137 @@ static bool llist_add(call_single_data_t *csd, call_single_data_t **head)
     return first == NULL;
 }
 
+/* ---------------------------------------------------------------- CSD lock-wait debug */
+
+/*
+ * Linux's CONFIG_CSD_LOCK_WAIT_DEBUG, always built in. A CPU waiting for a
+ * csd (csd_lock_wait()) cannot tell a slow target from a dead one, and the
+ * spin itself never ends on its own: seed 000's CPU 1 sat in it for good.
+ * So after csd_lock_timeout ms the waiter reports, in Linux's words: who
+ * waits for whom and for which function, whether the target has begun
+ * that function, the target's NMI backtrace (an NMI gets through IF=0, so
+ * it shows where the target is stuck), a re-sent IPI in case the first
+ * was lost, and its own stack. Then it keeps waiting and reports again
+ * with a growing gap, until the lock is released ("got unstuck").
+ */
+int csd_lock_timeout = 2000;            /* ms; csd_lock_timeout=, 0 turns the reports off */
+int panic_on_ipistall;                  /* ms; panic_on_ipistall=, 0: a CSD stall never stops the run */
+
+/*
+ * What each CPU is running from its queue right now (Linux's cur_csd,
+ * cur_csd_func, cur_csd_info): NULL between functions. It tells a target
+ * that never took the IPI ("unresponsive") from one stuck inside this
+ * function ("handling this request") or inside an earlier one.
+ */
+static call_single_data_t *cur_csd[NR_CPUS];
+static smp_call_func_t cur_csd_func[NR_CPUS];
+static void *cur_csd_info[NR_CPUS];
+
+/*
+ * A report NMI-back-traces its target only if the target drained its
+ * queue since the last backtrace (Linux's trigger_backtrace): a CPU stuck
+ * in one place is shown once, not at every report.
+ */
+static bool csd_backtraced[NR_CPUS];
+
+static int csd_bug_count;               /* the #N of the reports: stuck CSD locks seen since boot */
+
+/* The target, in hardirq: csd is the function it starts now, NULL: it finished. */
+static void csd_lock_record(call_single_data_t *csd)
+{
+    unsigned cpu = smp_processor_id();
+
+    if (csd) {
+        cur_csd_func[cpu] = csd->func;
+        cur_csd_info[cpu] = csd->info;
+    }
+    __atomic_store_n(&cur_csd[cpu], csd, __ATOMIC_RELEASE);
+}
+
+static unsigned ilog2(unsigned n)
+{
+    unsigned log = 0;
+
+    while (n >>= 1)
+        log++;
+    return log;
+}
+
+/*
+ * One step of the wait (Linux's csd_lock_wait_toolong()). Returns true
+ * once the lock is free. ts0: when the csd was sent; *ts1: the last report
+ * (or the start of the wait). The n-th repeat comes n+1 timeouts after the
+ * previous one, times ilog2(CPUs)/2 + 1, so a long stall does not flood
+ * the console. Reports go through detector_report_begin(): while another
+ * report is printing, this one waits for the next step.
+ */
+static bool csd_lock_wait_toolong(call_single_data_t *csd, uint64_t ts0, uint64_t *ts1,
+                                  int *bug_id, unsigned *nmessages)
+{
+    unsigned this_cpu = smp_processor_id(), cpu = csd->dst;
+    uint64_t timeout_ns = (uint64_t)csd_lock_timeout * NSEC_PER_MSEC, now, gap;
+    call_single_data_t *target_csd;
+    bool firsttime;
+    int64_t stuck_ns;
+
+    if (!(__atomic_load_n(&csd->flags, __ATOMIC_ACQUIRE) & CSD_FLAG_LOCK)) {
+        if (*bug_id)
+            pr_alert("csd: CSD lock (#%d) got unstuck on CPU#%02u, CPU#%02u released the lock.\n",
+                     *bug_id, this_cpu, cpu);
+        return true;
+    }
+    now = ktime_get_ns();
+    gap = timeout_ns * (*nmessages + 1) * (*nmessages ? ilog2(num_online_cpus()) / 2 + 1 : 1);
+    if (timeout_ns == 0 || now - *ts1 <= gap)
+        return false;
+    if (!detector_report_begin("CSD lock", cpu))
+        return false;
+
+    firsttime = !*bug_id;
+    if (firsttime)
+        *bug_id = __atomic_add_fetch(&csd_bug_count, 1, __ATOMIC_RELAXED);
+    target_csd = __atomic_load_n(&cur_csd[cpu], __ATOMIC_ACQUIRE);
+    stuck_ns = (int64_t)(now - ts0);
+    pr_alert("csd: %s non-responsive CSD lock (#%d) on CPU#%u, waiting %ld ns for CPU#%02u %pS(%ps).\n",
+             firsttime ? "Detected" : "Continued", *bug_id, this_cpu, stuck_ns, cpu,
+             (void *)csd->func, csd->info);
+    (*nmessages)++;
+    if (target_csd && target_csd != csd)
+        pr_alert("\tcsd: CSD lock (#%d) handling prior %pS(%ps) request.\n", *bug_id,
+                 (void *)cur_csd_func[cpu], cur_csd_info[cpu]);
+    else
+        pr_alert("\tcsd: CSD lock (#%d) %s.\n", *bug_id,
+                 target_csd ? "handling this request" : "unresponsive");
+    if (!__atomic_exchange_n(&csd_backtraced[cpu], true, __ATOMIC_ACQ_REL))
+        trigger_cpu_backtrace(cpu);
+    /* Not started at all: maybe the IPI was lost. Send another; it is harmless
+     * if the first one is merely pending behind IF=0. */
+    if (!target_csd) {
+        pr_alert("csd: Re-sending CSD lock (#%d) IPI from CPU#%02u to CPU#%02u\n", *bug_id, this_cpu, cpu);
+        apic_send_IPI(cpu, call_function_single_vector());
+    }
+    if (firsttime)
+        dump_stack();
+    /* Linux BUG()s here, after the headline; irqlab stops after the whole report. */
+    if (panic_on_ipistall > 0 && stuck_ns > (int64_t)panic_on_ipistall * (int64_t)NSEC_PER_MSEC)
+        detector_fired("csd: CSD lock stall (panic_on_ipistall)");
+    detector_report_end();
+    *ts1 = now;
+    return false;
+}
+
 void csd_lock_wait(call_single_data_t *csd)
 {
-    while (__atomic_load_n(&csd->flags, __ATOMIC_ACQUIRE) & CSD_FLAG_LOCK)
+    unsigned nmessages = 0;
+    int bug_id = 0;
+    uint64_t ts1 = ktime_get_ns();
+    uint64_t ts0 = csd->sent_ns ? csd->sent_ns : ts1;
+
+    while (!csd_lock_wait_toolong(csd, ts0, &ts1, &bug_id, &nmessages))
         cpu_relax();
 }
+
+/* ---------------------------------------------------------------- queueing and running calls */
 
 /* Take the csd: wait until its previous use is over, then mark it in use. */
 static void csd_lock(call_single_data_t *csd)
@@ -59,6 +211,7 @@ static bool csd_queue(call_single_data_t *csd, unsigned cpu, smp_call_func_t fun
     csd->info = info;
     csd->src = smp_processor_id();
     csd->dst = cpu;
+    csd->sent_ns = ktime_get_ns();
     return llist_add(csd, &call_single_queue[cpu]);
 }
 
@@ -74,6 +227,9 @@ static void flush_smp_call_function_queue(void)
                                                    __ATOMIC_ACQUIRE);
     call_single_data_t *fifo = NULL;
 
+    /* Progress: the next CSD report may back-trace this CPU again. */
+    __atomic_store_n(&csd_backtraced[smp_processor_id()], false, __ATOMIC_RELAXED);
+
     while (list) {
         call_single_data_t *next = list->next;
         list->next = fifo;
@@ -86,6 +242,7 @@ static void flush_smp_call_function_queue(void)
         void *info = csd->info;
 
         fifo = csd->next;
+        csd_lock_record(csd);
         if (csd->flags & CSD_TYPE_SYNC) {
             func(info);
             csd_unlock(csd);
@@ -93,6 +250,7 @@ static void flush_smp_call_function_queue(void)
             csd_unlock(csd);
             func(info);
         }
+        csd_lock_record(NULL);
     }
 }
 
@@ -108,6 +266,10 @@ void smp_ipi_init(void)
 {
     request_vector(CALL_FUNCTION_VECTOR, call_function_interrupt, "Function call interrupts");
     request_vector(CALL_FUNCTION_SINGLE_VECTOR, call_function_interrupt, "Single function call interrupts");
+    /* The stall lab's lowvec configuration (call_function_lowvec, above). */
+    request_vector(CALL_FUNCTION_LOW_VECTOR, call_function_interrupt, "Function call interrupts (lowvec)");
+    request_vector(CALL_FUNCTION_SINGLE_LOW_VECTOR, call_function_interrupt,
+                   "Single function call interrupts (lowvec)");
 }
 
 int smp_call_function_single(unsigned cpu, smp_call_func_t func, void *info, bool wait)
@@ -132,7 +294,7 @@ int smp_call_function_single(unsigned cpu, smp_call_func_t func, void *info, boo
     /* A waiting caller's csd can live on its stack; an async one must outlive us. */
     call_single_data_t *csd = wait ? &csd_stack : &csd_data[this_cpu];
     if (csd_queue(csd, cpu, func, info, wait))
-        apic_send_IPI(cpu, CALL_FUNCTION_SINGLE_VECTOR);
+        apic_send_IPI(cpu, call_function_single_vector());
     if (wait)
         csd_lock_wait(csd);
     preempt_enable();
@@ -162,9 +324,9 @@ void smp_call_function_many(const struct cpumask *mask, smp_call_func_t func, vo
     }
     /* One target: the single vector; several: the broadcast one (Linux does the same). */
     if (n == 1)
-        apic_send_IPI(last, CALL_FUNCTION_SINGLE_VECTOR);
+        apic_send_IPI(last, call_function_single_vector());
     else if (n > 1)
-        apic_send_IPI_mask(&ipi_mask, CALL_FUNCTION_VECTOR);
+        apic_send_IPI_mask(&ipi_mask, call_function_vector());
     if (wait) {
         for_each_cpu(cpu, mask) {
             if (cpu != this_cpu && cpu_online(cpu))

@@ -37,8 +37,18 @@ void smp_call_function_many(const struct cpumask *mask, smp_call_func_t func, vo
 /* Every other online CPU. */
 void smp_call_function(smp_call_func_t func, void *info, bool wait);
 
-/* Wait until csd's LOCK flag clears (the target ran an synchronous func, or took an async one). */
+/*
+ * Wait until csd's LOCK flag clears (the target ran an synchronous func, or
+ * took an async one). After csd_lock_timeout ms it reports the stall, and
+ * again with back-off, then "got unstuck" when the lock is released
+ * (Linux's CONFIG_CSD_LOCK_WAIT_DEBUG; docs/detectors.md).
+ */
 void csd_lock_wait(call_single_data_t *csd);
+
+/* csd_lock_timeout= (ms, default 2000, 0 off) and panic_on_ipistall= (ms, default 0:
+ * never; else a report of a stall older than that calls detector_fired()). */
+extern int csd_lock_timeout;
+extern int panic_on_ipistall;
 
 /* Install the call-function IPI handlers; called once on the BSP. */
 void smp_ipi_init(void);

@@ -1,5 +1,7 @@
 /* kernel/spinlock.c: spinlock_t: the lock functions, their debug checks and Linux-style BUG reports. */
 #include "kernel/spinlock.h"
+#include "kernel/sched.h"
+#include "kernel/hardirq.h"
 #include "arch/x86_64/dumpstack.h"
 #include "kernel/irq_disable.h"
 #include "kernel/printk.h"
@@ -17,18 +19,17 @@ void __spin_lock_init(spinlock_t *lock, const char *name, struct lock_class_key 
 }
 
 /*
- * Linux's spin_dump(). Linux names the current task in the headline; irqlab
- * has no tasks, so it names the CPU's idle task the way its oopses do
- * ("swapper/N", pid 0). Linux also turns all lock debugging off after the
- * first report (debug_locks_off()); irqlab keeps reporting, so one boot can
- * show, and test, several.
+ * Linux's spin_dump(): the headline names the current task as comm/pid.
+ * Linux also turns all lock debugging off after the first report
+ * (debug_locks_off()); irqlab keeps reporting, so one boot can show, and
+ * test, several.
  */
 static void spin_bug(spinlock_t *lock, const char *msg)
 {
     unsigned cpu = smp_processor_id();
 
     __atomic_fetch_add(&spin_bug_count, 1, __ATOMIC_RELAXED);
-    printk(KERN_EMERG "BUG: spinlock %s on CPU#%u, swapper/%u/0\n", msg, cpu, cpu);
+    printk(KERN_EMERG "BUG: spinlock %s on CPU#%u, %s/%d\n", msg, cpu, current_comm(), current_pid());
     printk(KERN_EMERG " lock: %s, .magic: %08x, .owner_cpu: %d, .owner_ip: %pS\n",
            lock->dep_map.name ? lock->dep_map.name : "(no name)", lock->magic,
            lock->owner_cpu, (void *)lock->owner_ip);
@@ -77,9 +78,15 @@ static bool debug_spin_unlock(spinlock_t *lock)
     return true;
 }
 
-/* The three steps every lock and unlock function below shares; ip is the caller's. */
+/*
+ * The steps every lock and unlock function below shares; ip is the caller's.
+ * Holding a spinlock disables preemption, as in Linux: the owner check and
+ * lockdep's held-lock stacks are per CPU, and another task on this CPU must
+ * not run (and try the same lock) while we hold it.
+ */
 static inline void do_spin_lock(spinlock_t *lock, unsigned long ip)
 {
+    preempt_disable();
     lock_acquire(&lock->dep_map, 0, ip);
     debug_spin_lock_before(lock);
     raw_spin_lock(&lock->rlock);
@@ -88,8 +95,11 @@ static inline void do_spin_lock(spinlock_t *lock, unsigned long ip)
 
 static inline bool do_spin_trylock(spinlock_t *lock, unsigned long ip)
 {
-    if (!raw_spin_trylock(&lock->rlock))
+    preempt_disable();
+    if (!raw_spin_trylock(&lock->rlock)) {
+        preempt_enable();
         return false;
+    }
     debug_spin_lock_after(lock, ip);
     lock_acquire(&lock->dep_map, 1, ip);    /* a trylock cannot deadlock: recorded after */
     return true;
@@ -100,6 +110,7 @@ static inline void do_spin_unlock(spinlock_t *lock, unsigned long ip)
     lock_release(&lock->dep_map, ip);
     if (debug_spin_unlock(lock))
         raw_spin_unlock(&lock->rlock);
+    preempt_enable();
 }
 
 void spin_lock(spinlock_t *lock)

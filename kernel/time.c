@@ -8,6 +8,8 @@
 #include "kernel/hrtimer.h"
 #include "kernel/monitor.h"
 #include "kernel/printk.h"
+#include "kernel/rcu.h"
+#include "kernel/sched.h"
 
 uint32_t tsc_khz;
 int param_hz = 100;
@@ -226,6 +228,8 @@ static enum hrtimer_restart tick_sched_timer(struct hrtimer *timer)
     if (smp_processor_id() == 0)        /* Linux's tick_do_timer_cpu */
         jiffies += periods;
     this_cpu_write(tick_count, this_cpu_read(tick_count) + 1);
+    scheduler_tick();
+    rcu_sched_clock_irq();              /* quiescent state? RCU stall? (kernel/rcu.c) */
     return HRTIMER_RESTART;
 }
 

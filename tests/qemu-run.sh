@@ -6,7 +6,7 @@
 #   --accel tcg|kvm     accelerator (default: $ACCEL or tcg)
 #   --boot kernel|iso   `qemu -kernel build/kernel.elf` (multiboot1, fast) or the GRUB ISO
 #   --timeout S         hard limit in seconds (default 60)
-#   --exit pass|fail|badboot|reboot   the QEMU exit expected (default pass)
+#   --exit pass|fail|badboot|detector|reboot|reproduced|not-reproduced   the QEMU exit expected (default pass)
 #   --ktap              parse KTAP: plan, every case, numbering; one result line per case
 #   --expect TEXT       a line containing TEXT must appear (repeatable, in any order)
 #   --reject TEXT       no line may contain TEXT (repeatable)
@@ -70,7 +70,8 @@ fail() { echo "FAIL $name: $*"; echo "     log: $log"; tail -n 15 "$log" | sed '
 
 # 1. How did QEMU end? isa-debug-exit gives (code << 1) | 1 (drivers/qemu_exit.h).
 case $status in
-    33) got=pass ;; 35) got=fail ;; 37) got=badboot ;;
+    33) got=pass ;; 35) got=fail ;; 37) got=badboot ;; 39) got=detector ;;
+    41) got=reproduced ;; 43) got=not-reproduced ;;
     124|137) fail "timed out after ${timeout}s (hang or deadlock)"; exit 0 ;;
     0)  if grep -q "Triple fault" "$qlog" 2>/dev/null; then got=triplefault; else got=reboot; fi ;;
     *)  got="status$status" ;;

@@ -1,5 +1,6 @@
 /* arch/x86_64/dumpstack.c: register dumps, symbolized backtraces and the oops report. */
 #include "arch/x86_64/dumpstack.h"
+#include "kernel/sched.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/stacks.h"
@@ -140,7 +141,7 @@ void dump_stack(void)
     uint64_t rbp, rsp;
 
     __asm__ volatile("mov %%rbp, %0; mov %%rsp, %1" : "=r"(rbp), "=r"(rsp));
-    printk(KERN_EMERG "CPU: %u PID: 0 Comm: swapper/%u\n", smp_processor_id(), smp_processor_id());
+    printk(KERN_EMERG "CPU: %u PID: %d Comm: %s\n", smp_processor_id(), current_pid(), current_comm());
     /* Start at our caller: its return address, and its frame (saved at [rbp]). */
     show_trace((uint64_t)__builtin_return_address(0), ((uint64_t *)rbp)[0], rsp);
 }
@@ -156,7 +157,7 @@ void die(const char *str, struct pt_regs *regs, uint64_t err)
         printk(KERN_EMERG "Oops: %s: %04lx [#%d] SMP\n", str, err & 0xffff, die_counter);
     else
         printk(KERN_EMERG "Oops: %04lx [#%d] SMP\n", err & 0xffff, die_counter);
-    printk(KERN_EMERG "CPU: %u PID: 0 Comm: swapper/%u\n", cpu, cpu);
+    printk(KERN_EMERG "CPU: %u PID: %d Comm: %s\n", cpu, current_pid(), current_comm());
     show_regs(regs);
     show_trace(regs->rip, regs->rbp, regs->rsp);
     printk(KERN_EMERG "---[ end trace %016lx ]---\n", rdtsc());

@@ -9,8 +9,22 @@
 #include "kernel/irqflags.h"
 #include "kernel/monitor.h"
 #include "kernel/printk.h"
+#include "kernel/sched.h"
 
 static vector_handler_t vector_handlers[NR_VECTORS];
+
+struct pt_regs *get_irq_regs(void)
+{
+    return this_cpu_read(irq_regs);
+}
+
+struct pt_regs *set_irq_regs(struct pt_regs *regs)
+{
+    struct pt_regs *old = this_cpu_read(irq_regs);
+
+    this_cpu_write(irq_regs, regs);
+    return old;
+}
 static const char *vector_names[NR_VECTORS];
 
 void request_vector(unsigned vector, vector_handler_t handler, const char *name)
@@ -36,6 +50,7 @@ void do_IRQ(struct pt_regs *regs)
     unsigned vector = (unsigned)regs->vector;
     vector_handler_t handler = vector_handlers[vector];
     bool irqs_were_on = regs->rflags & X86_EFLAGS_IF;
+    struct pt_regs *old_regs = set_irq_regs(regs);
 
     if (irqs_were_on)
         trace_hardirqs_off();
@@ -48,6 +63,25 @@ void do_IRQ(struct pt_regs *regs)
         apic_eoi();
     }
     irq_exit();
+    set_irq_regs(old_regs);
+    /*
+     * Preemption (kernel/sched.c): if the tick or a wakeup asked this CPU
+     * to reschedule, switch tasks here, before returning, when all three hold:
+     *  - need_resched: someone asked for it;
+     *  - preempt_count() == 0: the interrupted code is a task (no hardirq
+     *    or NMI nesting: an interrupt that came in over a handler returns
+     *    into that handler, which must finish first), and it neither
+     *    disabled preemption (preempt_disable()/get_cpu(): it keeps this
+     *    CPU until it says otherwise) nor counted IRQs off;
+     *  - IF was 1 in the interrupted frame: code running with IRQs off is
+     *    in a critical section (maybe holding a raw spinlock with IRQs off);
+     *    switching away would run other code, with IRQs on, in the middle
+     *    of it. (A maskable interrupt only arrives with IF=1; an `int n`
+     *    instruction reaches do_IRQ with IF=0 as well.)
+     * The preempted task resumes later right here, and its iretq follows.
+     */
+    if (irqs_were_on && preempt_count() == 0 && need_resched())
+        preempt_schedule_irq();
     if (irqs_were_on)
         trace_hardirqs_on();
 }

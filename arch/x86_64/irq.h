@@ -17,6 +17,16 @@ void request_vector(unsigned vector, vector_handler_t handler, const char *name)
 void do_IRQ(struct pt_regs *regs);
 
 /*
+ * The registers of the context the running interrupt handler interrupted
+ * (Linux's get_irq_regs()): do_IRQ() sets them for its handler, so code
+ * called deep inside one (an hrtimer callback, e.g. the soft-lockup
+ * detector) can show where the CPU was. NULL outside an interrupt.
+ * set_irq_regs() returns the previous value, for the caller to restore.
+ */
+struct pt_regs *get_irq_regs(void);
+struct pt_regs *set_irq_regs(struct pt_regs *regs);
+
+/*
  * NMI handlers are tried in order until one claims the NMI (returns true).
  * They run in NMI context on the NMI IST stack.
  */

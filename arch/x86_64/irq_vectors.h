@@ -14,6 +14,12 @@
  *
  *  vector  class  name                          EOI sent
  *  0x20+   0x2    external (IOAPIC) devices     after the handler
+ *  0x3b    0x3    call-function-single, lowvec  first (the stall lab's "lowvec"
+ *  0x3c    0x3    call-function, lowvec         configuration only: kernel/smp.c
+ *                                               call_function_lowvec)
+ *  0x40-4f 0x4    self-test IPIs (tests/kernel) as each test says
+ *  0x51    0x5    the stall lab's NIC           after the handler, as a device
+ *                                               (kernel/labs/stall.c)
  *  0xec    0xE    local APIC timer              FIRST, before the hrtimers run,
  *                                               as Linux does: inside a timer
  *                                               callback only IF=0 keeps the
@@ -28,6 +34,11 @@
 #define FIRST_EXTERNAL_VECTOR           0x20
 #define ISA_IRQ_VECTOR(irq)             (FIRST_EXTERNAL_VECTOR + (irq))   /* legacy IRQ n via the IOAPIC */
 #define LOCAL_TIMER_VECTOR              0xec
+/* The stall lab's lowvec configuration: the same two IPIs, class 0x3 (kernel/smp.c). */
+#define CALL_FUNCTION_SINGLE_LOW_VECTOR 0x3b
+#define CALL_FUNCTION_LOW_VECTOR        0x3c
+/* The stall lab's simulated network card: a device interrupt, EOI after its handler. */
+#define STALL_LAB_NIC_VECTOR            0x51
 #define CALL_FUNCTION_SINGLE_VECTOR     0xfb
 #define CALL_FUNCTION_VECTOR            0xfc
 #define RESCHEDULE_VECTOR               0xfd

@@ -84,6 +84,25 @@ static inline unsigned long arch_local_irq_save(void)
 }
 
 /*
+ * Lab switch, for the stall lab only (kernel/labs/stall.c); false, Linux's
+ * behaviour, unless a lab variant turns it on. Seed 000's patch believes a
+ * restore in a hardirq handler executes sti and "briefly re-enables IRQs".
+ * With the switch on, a restore in hardirq context (not NMI) whose saved
+ * flags have IF clear does exactly that: sti, one instruction (sti's
+ * shadow: the CPU takes no interrupt before the instruction after sti has
+ * run, SDM Vol. 2B STI), then cli, back to the saved state. That is the
+ * patch's window at its most generous: every interrupt that is pending and
+ * deliverable (class above PPR, SDM Vol. 3A 11.8.3.1) gets in after the nop.
+ */
+extern bool broken_irq_restore;
+
+static inline void arch_broken_irq_window(void)
+{
+    arch_note_sti(_THIS_IP_);
+    __asm__ volatile("sti; nop; cli" : : : "memory");
+}
+
+/*
  * Linux's restore: execute sti only if the saved flags had IF set; never
  * cli, never popf. Flags saved inside a hardirq handler have IF clear (the
  * interrupt gate cleared it), so a restore there never enables interrupts:
@@ -93,6 +112,8 @@ static inline void arch_local_irq_restore(unsigned long flags)
 {
     if (!arch_irqs_disabled_flags(flags))
         arch_local_irq_enable();
+    else if (__builtin_expect(broken_irq_restore, 0) && in_hardirq() && !in_nmi())
+        arch_broken_irq_window();       /* the stall lab's switch, above */
 }
 
 #endif

@@ -7,6 +7,10 @@
 
 #define NR_CPUS 32
 
+struct task_struct;
+struct rq;
+struct pt_regs;
+
 /*
  * Linux's struct irqtrace_events: the irq-state tracing of kernel/irqflags.c
  * (trace_hardirqs_on/off) numbers every hardirq on/off transition with a
@@ -45,6 +49,15 @@ struct percpu {
     unsigned long hardirq_sti_ip;
     /* RFLAGS saved by the outermost local_interrupt_disable() (kernel/irq_disable.c) */
     unsigned long interrupt_disable_flags;
+    /* The scheduler (kernel/sched.c): the task running here, this CPU's run
+     * queue, and "call schedule() soon", set by the tick, by wakeups and by
+     * the reschedule IPI, cleared by the switch. */
+    struct task_struct *current_task;
+    struct rq *rq;
+    uint32_t need_resched;
+    /* The registers of the context the current interrupt interrupted, or
+     * NULL outside do_IRQ() (Linux's get_irq_regs(); arch/x86_64/irq.c). */
+    struct pt_regs *irq_regs;
 };
 
 extern struct percpu percpu_area[NR_CPUS];

@@ -16,6 +16,7 @@
 #include "kernel/monitor.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
+#include "kernel/sched.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
 #include "kernel/vsprintf.h"
@@ -83,19 +84,11 @@ static bool change_state(unsigned cpu, enum cpu_boot_state from, enum cpu_boot_s
                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
-__attribute__((noreturn)) void cpu_idle(void)
-{
-    /* sti; hlt: an interrupt that arrives between the two still wakes us.
-     * A later issue replaces this with the scheduler's idle loop. */
-    for (;;)
-        arch_safe_halt();
-}
-
 /*
  * The AP's first C code, called by boot/trampoline.asm in 64-bit mode, on
  * this CPU's kernel stack, with the boot page tables and the trampoline's
  * GDT, IRQs off and no IDT. Sets the CPU up the way kernel_main() set up
- * the BSP, reports in, and idles.
+ * the BSP, reports in, and becomes this CPU's idle task.
  */
 __attribute__((noreturn)) void start_secondary(unsigned cpu);
 __attribute__((noreturn)) void start_secondary(unsigned cpu)
@@ -113,13 +106,15 @@ __attribute__((noreturn)) void start_secondary(unsigned cpu)
     write_cr3(paging_kernel_cr3());
     apic_init_ap();                     /* also records this CPU's APIC id */
     timer_init_cpu();
+    sched_init_cpu();                   /* this context becomes swapper/N; before online, so
+                                           kthread_run_on_cpu() finds a run queue */
 
     /* Stage 2: online. Others may now send us IPIs; they wait in the APIC
-     * until the sti in cpu_idle(). */
+     * until the sti in cpu_idle_loop(). */
     cpumask_set_cpu(cpu, &cpu_online_mask);
     pr_info("smp: CPU%u (APIC id %u) is up\n", cpu, this_cpu_read(apic_id));
     set_state(cpu, CPU_ONLINE);         /* the BSP's handshake: it boots the next one */
-    cpu_idle();
+    cpu_idle_loop();
 }
 
 /*

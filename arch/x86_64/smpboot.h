@@ -17,7 +17,4 @@ extern int param_nr_cpus;
 /* Start every enabled CPU the MADT lists (at most nr_cpus=); mark them online. BSP, IRQs on. */
 void smp_boot_cpus(void);
 
-/* What a CPU does when it has nothing to do: halt until an interrupt, forever. */
-__attribute__((noreturn)) void cpu_idle(void);
-
 #endif

@@ -192,6 +192,7 @@ static void unlock_on_wrong_cpu(void *info)
 {
     (void)info;
     spin_unlock(wrong_cpu_lock);
+    preempt_disable();          /* this CPU's unlock re-enabled preemption it never disabled */
 }
 
 KTEST(spinlock_debug_reports)
@@ -199,6 +200,7 @@ KTEST(spinlock_debug_reports)
     static DEFINE_SPINLOCK(buggy_lock);
     bool validator = debug_locks;
     unsigned long before = spin_bug_count;
+    unsigned pc_before = preempt_count();
 
     debug_locks = false;
     spin_bug_test_hook = rescue_from_recursion;
@@ -212,12 +214,17 @@ KTEST(spinlock_debug_reports)
     KTEST_EXPECT(t, spin_bug_count == before + 1);
     spin_unlock(&buggy_lock);
     KTEST_EXPECT(t, !spin_is_locked(&buggy_lock));
+    /* Each deliberate bug below leaves preempt_count unbalanced, as it would
+     * in Linux (spin_lock disables preemption, spin_unlock enables it);
+     * put it right after each, or later tests would run in a wrong context. */
+    preempt_enable();           /* the second, recursive spin_lock */
 
     /* Already unlocked: and the lock must still work afterwards. */
     last_bug = NULL;
     spin_unlock(&buggy_lock);
     KTEST_EXPECT(t, last_bug && strcmp(last_bug, "already unlocked") == 0);
     KTEST_EXPECT(t, spin_bug_count == before + 2);
+    preempt_disable();          /* the unlock without a lock */
     KTEST_EXPECT(t, spin_trylock(&buggy_lock));
     spin_unlock(&buggy_lock);
 
@@ -227,6 +234,7 @@ KTEST(spinlock_debug_reports)
         wrong_cpu_lock = &buggy_lock;
         spin_lock(&buggy_lock);
         smp_call_function_single(1, unlock_on_wrong_cpu, NULL, true);
+        preempt_enable();       /* our lock's disable, which CPU 1's unlock could not undo */
         KTEST_EXPECT(t, last_bug && strcmp(last_bug, "wrong CPU") == 0);
         KTEST_EXPECT(t, spin_bug_count == before + 3);
         KTEST_EXPECT(t, !spin_is_locked(&buggy_lock));
@@ -236,6 +244,7 @@ KTEST(spinlock_debug_reports)
 
     spin_bug_test_hook = NULL;
     debug_locks = validator;
+    KTEST_EXPECT_MSG(t, preempt_count() == pc_before, "preempt_count %#x, was %#x", preempt_count(), pc_before);
 }
 
 /* --- counted forms: hand-over-hand unlocking keeps IRQs off --- */

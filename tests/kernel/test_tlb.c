@@ -56,6 +56,38 @@ static void probe_other_cpus(struct tlb_probe *p)
 }
 
 /*
+ * The hazard's two reads, lined up by a handshake inside ONE call-function
+ * IPI on each other CPU: read (the TLB caches va), say so, wait with IF=0
+ * until CPU 0 has remapped va and flushed only its own TLB, read again.
+ * Nothing else runs on that CPU between the two reads (no thread, no timer
+ * callback), so no other work can push the entry out of its TLB first.
+ */
+struct tlb_hazard {
+    uint64_t va;
+    unsigned cached, released, done;
+    char before[NR_CPUS], after[NR_CPUS];
+};
+
+static void hazard_reader(void *info)
+{
+    struct tlb_hazard *h = info;
+    unsigned cpu = smp_processor_id();
+
+    h->before[cpu] = read_va(h->va);
+    __atomic_fetch_add(&h->cached, 1, __ATOMIC_RELEASE);
+    while (!__atomic_load_n(&h->released, __ATOMIC_ACQUIRE))
+        cpu_relax();
+    h->after[cpu] = read_va(h->va);
+    __atomic_fetch_add(&h->done, 1, __ATOMIC_RELEASE);
+}
+
+static void wait_count(unsigned *counter, unsigned value)
+{
+    while (__atomic_load_n(counter, __ATOMIC_ACQUIRE) < value)
+        cpu_relax();
+}
+
+/*
  * Must a TLB entry stay until it is flushed? Under QEMU's TCG, yes: its
  * software TLB drops an entry only for invlpg, a CR3 write or a full
  * flush, so a stale read is certain. A hardware TLB may evict an entry at
@@ -186,6 +218,7 @@ KTEST(tlb_stale_local)
  */
 KTEST(tlb_shootdown_hazard)
 {
+    static struct tlb_hazard h;
     uint64_t va = TEST_VA(2), a, b;
     unsigned cpu, self = smp_processor_id(), others = num_online_cpus() - 1, stale = 0;
     struct tlb_probe probe = { .va = va };
@@ -198,22 +231,24 @@ KTEST(tlb_shootdown_hazard)
     b = page_filled('B');
     KTEST_EXPECT(t, map_kernel_page(va, a, PTE_NX) == 0);
     KTEST_EXPECT(t, read_va(va) == 'A');
-    probe_other_cpus(&probe);                               /* now every TLB holds va -> A */
-    for_each_online_cpu(cpu)
-        if (cpu != self)
-            KTEST_EXPECT_MSG(t, probe.seen[cpu] == 'A', "CPU %u read '%c' before the remap", cpu, probe.seen[cpu]);
 
+    memset(&h, 0, sizeof h);
+    h.va = va;
+    smp_call_function_many(&cpu_online_mask, hazard_reader, &h, false);
+    wait_count(&h.cached, others);                          /* every other TLB holds va -> A */
     KTEST_EXPECT(t, remap_kernel_page(va, b, PTE_NX) == 0);
     flush_tlb_one_kernel(va);                               /* the bug: this CPU only */
     KTEST_EXPECT(t, read_va(va) == 'B');
-    probe_other_cpus(&probe);
+    __atomic_store_n(&h.released, 1, __ATOMIC_RELEASE);
+    wait_count(&h.done, others);
     for_each_online_cpu(cpu) {
         if (cpu == self)
             continue;
-        stale += probe.seen[cpu] == 'A';
+        KTEST_EXPECT_MSG(t, h.before[cpu] == 'A', "CPU %u read '%c' before the remap", cpu, h.before[cpu]);
+        stale += h.after[cpu] == 'A';
         if (tlb_stale_is_certain())
-            KTEST_EXPECT_MSG(t, probe.seen[cpu] == 'A', "CPU %u read '%c' after a local-only flush; "
-                             "its TLB should still say A", cpu, probe.seen[cpu]);
+            KTEST_EXPECT_MSG(t, h.after[cpu] == 'A', "CPU %u read '%c' after a local-only flush; "
+                             "its TLB should still say A", cpu, h.after[cpu]);
     }
     printk("# tlb_shootdown_hazard: after a local-only flush, %u of %u other CPUs still read the old page\n",
            stale, others);

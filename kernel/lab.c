@@ -1,0 +1,211 @@
+/* kernel/lab.c: runs a lab variant, keeps its timeline of key moments, and ends QEMU with its verdict. */
+#include "kernel/lab.h"
+#include "kernel/bootparams.h"
+#include "kernel/cpumask.h"
+#include "kernel/hardirq.h"
+#include "kernel/irqflags.h"
+#include "kernel/monitor.h"
+#include "kernel/printk.h"
+#include "kernel/string.h"
+#include "kernel/time.h"
+#include "kernel/vsprintf.h"
+#include "drivers/qemu_exit.h"
+
+extern const struct lab_variant __lab_variants_start[], __lab_variants_end[];   /* linker.ld */
+
+#define for_each_lab_variant(v) \
+    for (const struct lab_variant *v = __lab_variants_start; v < __lab_variants_end; v++)
+
+const struct lab_variant *lab_find(const char *lab, const char *variant)
+{
+    for_each_lab_variant(v) {
+        if (strcmp(v->lab, lab) == 0 && (!variant[0] || strcmp(v->name, variant) == 0))
+            return v;
+    }
+    return NULL;
+}
+
+void lab_list(char *buf, unsigned long size)
+{
+    unsigned long used = 0;
+
+    buf[0] = '\0';
+    for_each_lab_variant(v) {
+        if (used < size)
+            used += (unsigned long)ksnprintf(buf + used, size - used, "%s%s/%s", used ? ", " : "",
+                                             v->lab, v->name);
+    }
+    if (!used)
+        ksnprintf(buf, size, "(none)");
+}
+
+static const char *verdict_name(enum lab_verdict v)
+{
+    return v == LAB_REPRODUCED ? "REPRODUCED" : "NOT REPRODUCED";
+}
+
+/*
+ * The timeline: a fixed array filled from any context (task, hardirq, NMI)
+ * with one atomic increment per event, so recording never takes a lock that
+ * a stuck CPU might hold. Events past the end are counted, not stored.
+ */
+#define LAB_EVENTS 96
+struct lab_event_rec {
+    uint64_t ns;
+    unsigned cpu;
+    uint32_t preempt_count;
+    bool irqs_on;
+    char text[80];
+};
+static struct lab_event_rec events[LAB_EVENTS];
+static unsigned nr_events;
+static struct lab_run *running;
+
+void lab_event(const char *fmt, ...)
+{
+    unsigned i = __atomic_fetch_add(&nr_events, 1, __ATOMIC_RELAXED);
+    va_list ap;
+
+    if (i >= LAB_EVENTS)
+        return;
+    struct lab_event_rec *e = &events[i];
+    e->ns = ktime_get_ns();
+    e->cpu = smp_processor_id();
+    e->preempt_count = preempt_count();
+    e->irqs_on = !raw_irqs_disabled();
+    va_start(ap, fmt);
+    kvsnprintf(e->text, sizeof e->text, fmt, ap);
+    va_end(ap);
+}
+
+static const char *context_of(uint32_t pc)
+{
+    return (pc & NMI_MASK) ? "NMI" : (pc & HARDIRQ_MASK) ? "hardirq" : "task";
+}
+
+/* Print the events in time order (insertion order is per-CPU order only). */
+static void print_timeline(const struct lab_run *r)
+{
+    unsigned n = nr_events < LAB_EVENTS ? nr_events : LAB_EVENTS;
+    bool printed[LAB_EVENTS] = { false };
+
+    printk("lab: timeline (ms since start, CPU, context, IF, event):\n");
+    for (unsigned k = 0; k < n; k++) {
+        unsigned best = n;
+        for (unsigned i = 0; i < n; i++)
+            if (!printed[i] && (best == n || events[i].ns < events[best].ns))
+                best = i;
+        printed[best] = true;
+        const struct lab_event_rec *e = &events[best];
+        uint64_t us = e->ns > r->start_ns ? (e->ns - r->start_ns) / 1000 : 0;
+        printk("  %6lu.%03lu  CPU%u  %-7s  IF=%d  %s\n", us / 1000, us % 1000, e->cpu,
+               context_of(e->preempt_count), e->irqs_on, e->text);
+    }
+    if (nr_events > LAB_EVENTS)
+        printk("  (%u more events not recorded)\n", nr_events - LAB_EVENTS);
+}
+
+/* Judge, print the verdict line, and leave QEMU with the verdict's status. */
+__attribute__((noreturn)) static void lab_finish(struct lab_run *r)
+{
+    char evidence[160];
+    const struct lab_variant *v = r->v;
+
+    evidence[0] = '\0';
+    enum lab_verdict verdict = v->judge(r, evidence, sizeof evidence);
+    print_timeline(r);
+    printk("%s/%s: %s: %s\n", v->lab, v->name, verdict_name(verdict), evidence);
+    if (verdict != v->expected)
+        printk("lab: note: this variant is expected to be %s\n", verdict_name(v->expected));
+    qemu_exit(verdict == LAB_REPRODUCED ? QEMU_EXIT_REPRODUCED : QEMU_EXIT_NOT_REPRODUCED);
+}
+
+void lab_run(const struct lab_variant *v)
+{
+    static struct lab_run run;
+
+    if (num_online_cpus() < v->min_cpus) {
+        printk("lab: %s/%s needs %u CPUs and this machine has %u online; boot with CPUS=%u or more\n",
+               v->lab, v->name, v->min_cpus, num_online_cpus(), v->min_cpus);
+        qemu_exit(QEMU_EXIT_BADBOOT);
+    }
+    run.v = v;
+    run.start_ns = ktime_get_ns();
+    printk("lab: %s/%s: %s\n", v->lab, v->name, v->summary);
+    printk("lab: expected verdict: %s; %u CPUs online\n", verdict_name(v->expected), num_online_cpus());
+    __atomic_store_n(&running, &run, __ATOMIC_RELEASE);
+    v->run(&run);
+    lab_finish(&run);
+}
+
+bool lab_running(void)
+{
+    return __atomic_load_n(&running, __ATOMIC_ACQUIRE) != NULL;
+}
+
+void lab_detector_stop(const char *detector)
+{
+    static int stopping;
+    struct lab_run *r = __atomic_load_n(&running, __ATOMIC_ACQUIRE);
+
+    /* Only the first CPU to get here ends the run; any other waits for the exit. */
+    if (__atomic_exchange_n(&stopping, 1, __ATOMIC_ACQ_REL))
+        for (;;)
+            cpu_relax();
+    r->stopped_by = detector;
+    printk("lab: %s ended the run\n", detector);
+    lab_finish(r);
+}
+
+MONITOR_COMMAND(labs, "list the labs, their variants and the verdict each should reach")
+{
+    const char *last = "";
+
+    (void)argc; (void)argv;
+    if (&__lab_variants_start[0] == &__lab_variants_end[0])
+        printk("no labs\n");
+    for_each_lab_variant(v) {
+        if (strcmp(v->lab, last) != 0)
+            printk("%s (needs %u CPUs)\n", v->lab, v->min_cpus);
+        last = v->lab;
+        printk("  variant=%-22s expect %-15s %s\n", v->name, verdict_name(v->expected), v->summary);
+    }
+    printk("run one with: run NAME variant=VARIANT [key=value...]; the run ends QEMU with its verdict\n");
+    return 0;
+}
+
+MONITOR_COMMAND(run, "run NAME variant=V [key=value...]: run a lab (ends QEMU with its verdict)")
+{
+    char variant[32] = "";
+    char valid[512];
+
+    if (argc < 2) {
+        lab_list(valid, sizeof valid);
+        printk("run: which lab? valid: %s\n", valid);
+        return 1;
+    }
+    /* variant= picks the variant; other key=value words are kernel parameters
+     * (thresholds and the like), parsed as if given on the command line. */
+    for (int i = 2; i < argc; i++) {
+        if (strncmp(argv[i], "variant=", 8) == 0)
+            kstrlcpy(variant, argv[i] + 8, sizeof variant);
+        else if (bootparams_parse_string(argv[i]) != 0)
+            return 1;
+    }
+    /* Without variant=, the lab must have exactly one variant. */
+    unsigned matches = 0;
+    const struct lab_variant *v = NULL;
+    for_each_lab_variant(w) {
+        if (strcmp(w->lab, argv[1]) == 0 && (!variant[0] || strcmp(w->name, variant) == 0)) {
+            v = w;
+            matches++;
+        }
+    }
+    if (matches != 1) {
+        lab_list(valid, sizeof valid);
+        printk("run: '%s%s%s' %s; valid: %s\n", argv[1], variant[0] ? " variant=" : "", variant,
+               matches ? "has several variants: add variant=..." : "is not a lab variant", valid);
+        return 1;
+    }
+    lab_run(v);
+}

@@ -1,0 +1,74 @@
+/* kernel/lab.h: the lab framework: a registry of labs and variants, verdicts, and the event timeline. */
+#ifndef KERNEL_LAB_H
+#define KERNEL_LAB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * A lab reproduces one real bug on purpose. It has variants: some provoke
+ * the failure, others apply a fix. Each variant runs a scenario, records
+ * what the hardware did (lab_event()), and then a judge turns those
+ * observations into a verdict. The verdict is never a flag the scenario
+ * sets to say "it happened": it follows from counters, timestamps and
+ * states the scenario measured.
+ */
+enum lab_verdict {
+    LAB_REPRODUCED,             /* the bug happened */
+    LAB_NOT_REPRODUCED,         /* the scenario completed and the bug did not happen */
+};
+
+struct lab_run;
+
+struct lab_variant {
+    const char *lab;            /* the lab's name, e.g. "stall" */
+    const char *name;           /* the variant, e.g. "real_restore" */
+    const char *summary;        /* one line for `labs` and the GRUB menu */
+    enum lab_verdict expected;  /* what this variant should show; `labs` prints it */
+    unsigned min_cpus;
+    /* The scenario, in a kthread on CPU 0. It may never return: a stalled
+     * machine is ended by the detectors, which call lab_detector_stop(). */
+    void (*run)(struct lab_run *r);
+    /* Read the observations and decide; write a few words of evidence. */
+    enum lab_verdict (*judge)(struct lab_run *r, char *evidence, unsigned long size);
+};
+
+struct lab_run {
+    const struct lab_variant *v;
+    uint64_t start_ns;
+    const char *stopped_by;     /* the detector that ended the run, or NULL */
+};
+
+/*
+ * LAB_VARIANT(lab, variant, min_cpus, expected, "summary") registers a variant
+ * whose scenario is lab_<lab>_<variant>_run() and whose judge is
+ * lab_<lab>_<variant>_judge(); both are written by the lab right after. Each
+ * LAB_VARIANT line must start at the beginning of a line: the Makefile reads
+ * them to make one GRUB menu entry per variant.
+ */
+#define LAB_VARIANT(lab_, variant_, min_cpus_, expected_, summary_)                    \
+    static void lab_##lab_##_##variant_##_run(struct lab_run *r);                     \
+    static enum lab_verdict lab_##lab_##_##variant_##_judge(struct lab_run *r,        \
+                                                            char *evidence, unsigned long size); \
+    __attribute__((used, section(".lab_variants"), aligned(8)))                        \
+    static const struct lab_variant lab_variant_##lab_##_##variant_ = {                \
+        #lab_, #variant_, summary_, expected_, min_cpus_,                              \
+        lab_##lab_##_##variant_##_run, lab_##lab_##_##variant_##_judge }
+
+/* Record a key moment for the timeline: time, CPU, context, IF, and the text. */
+__attribute__((format(printf, 1, 2))) void lab_event(const char *fmt, ...);
+
+/* Is `lab` (and, if non-empty, `variant`) a registered lab? */
+const struct lab_variant *lab_find(const char *lab, const char *variant);
+/* Names of all labs and variants, for messages that list what is valid. */
+void lab_list(char *buf, unsigned long size);
+
+/* Run a variant and end QEMU with its verdict (never returns). */
+__attribute__((noreturn)) void lab_run(const struct lab_variant *v);
+
+/* A lab is running: a detector's stop should end it with a verdict. */
+bool lab_running(void);
+/* Called by the stop policy after a detector reported: print the timeline and verdict, exit. */
+__attribute__((noreturn)) void lab_detector_stop(const char *detector);
+
+#endif
