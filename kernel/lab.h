@@ -46,14 +46,14 @@ struct lab_run {
  * LAB_VARIANT line must start at the beginning of a line: the Makefile reads
  * them to make one GRUB menu entry per variant.
  */
-#define LAB_VARIANT(lab_, variant_, min_cpus_, expected_, summary_)                    \
-    static void lab_##lab_##_##variant_##_run(struct lab_run *r);                     \
-    static enum lab_verdict lab_##lab_##_##variant_##_judge(struct lab_run *r,        \
-                                                            char *evidence, unsigned long size); \
-    __attribute__((used, section(".lab_variants"), aligned(8)))                        \
-    static const struct lab_variant lab_variant_##lab_##_##variant_ = {                \
-        #lab_, #variant_, summary_, expected_, min_cpus_,                              \
-        lab_##lab_##_##variant_##_run, lab_##lab_##_##variant_##_judge }
+#define LAB_VARIANT(l_, v_, min_cpus_, expected_, summary_)                            \
+    static void lab_##l_##_##v_##_run(struct lab_run *r);                               \
+    static enum lab_verdict lab_##l_##_##v_##_judge(struct lab_run *r,                  \
+                                                    char *evidence, unsigned long size); \
+    __attribute__((used, section(".lab_variants"), aligned(8)))                         \
+    static const struct lab_variant lab_variant_##l_##_##v_ = {                         \
+        #l_, #v_, summary_, expected_, min_cpus_,                                       \
+        lab_##l_##_##v_##_run, lab_##l_##_##v_##_judge }
 
 /* Record a key moment for the timeline: time, CPU, context, IF, and the text. */
 __attribute__((format(printf, 1, 2))) void lab_event(const char *fmt, ...);

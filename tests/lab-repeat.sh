@@ -13,7 +13,9 @@ for i in $(seq "$n"); do
         -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
         -kernel build/kernel.elf -append "lab=$lab variant=$variant" < /dev/null > "$log" 2>&1
     status=$?
-    verdict=$(tr -d '\r' < "$log" | grep -oE "^$lab/$variant: (REPRODUCED|NOT REPRODUCED)" | tail -1)
+    # The verdict may come from any CPU: lines from CPUs other than 0 carry a "[Cn] " prefix.
+    verdict=$(tr -d '\r' < "$log" | grep -oE "^(\[C[0-9]+\] )?$lab/$variant: (REPRODUCED|NOT REPRODUCED)" |
+              sed -E 's/^\[C[0-9]+\] //' | tail -1)
     [ -n "$verdict" ] || verdict="no verdict (QEMU status $status)"
     seen[$verdict]=$(( ${seen[$verdict]:-0} + 1 ))
     echo "run $i: $verdict"

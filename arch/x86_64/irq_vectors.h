@@ -20,6 +20,8 @@
  *  0x40-4f 0x4    self-test IPIs (tests/kernel) as each test says
  *  0x51    0x5    the stall lab's NIC           after the handler, as a device
  *                                               (kernel/labs/stall.c)
+ *  0x52-54 0x5    the selfdeadlock, irq_inversion as each lab says
+ *                 and counted_irq labs' devices (self-IPIs, defined in each lab)
  *  0xec    0xE    local APIC timer              FIRST, before the hrtimers run,
  *                                               as Linux does: inside a timer
  *                                               callback only IF=0 keeps the
