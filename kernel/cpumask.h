@@ -46,6 +46,14 @@ static inline unsigned cpumask_next(int cpu, const struct cpumask *m)
     return NR_CPUS;
 }
 
+/* The highest CPU in the mask, or NR_CPUS when it is empty. */
+static inline unsigned cpumask_last(const struct cpumask *m)
+{
+    uint64_t bits = __atomic_load_n(&m->bits, __ATOMIC_RELAXED);
+
+    return bits ? 63 - (unsigned)__builtin_clzll(bits) : NR_CPUS;
+}
+
 #define for_each_cpu(cpu, mask) \
     for ((cpu) = cpumask_next(-1, (mask)); (cpu) < NR_CPUS; (cpu) = cpumask_next((int)(cpu), (mask)))
 

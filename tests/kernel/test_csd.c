@@ -12,15 +12,6 @@
 
 #define CSD_TEST_VECTOR 0x45            /* class 4: above devices, below the timer */
 
-static unsigned last_online_cpu(void)
-{
-    unsigned cpu, last = 0;
-
-    for_each_online_cpu(cpu)
-        last = cpu;
-    return last;
-}
-
 /* --- a call that never completes: the target spins with IF=0 --- */
 
 static uint64_t call_sent_ns;           /* when the waiter sent the call */
@@ -62,7 +53,7 @@ static void csd_report_times(const char *which)
 
 KTEST_FATAL(csd_lock_stuck)
 {
-    unsigned target = last_online_cpu();
+    unsigned target = cpumask_last(&cpu_online_mask);
     uint64_t deadline;
 
     if (num_online_cpus() < 2) {
@@ -106,7 +97,7 @@ static void csd_test_spin_until_backtraced(void *info)
 
 KTEST(csd_lock_unstuck)
 {
-    unsigned target = last_online_cpu();
+    unsigned target = cpumask_last(&cpu_online_mask);
     int old_timeout = csd_lock_timeout;
     const struct detector_event *e;
     uint64_t sent, released;

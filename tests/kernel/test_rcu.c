@@ -35,15 +35,6 @@ static bool sleep_until_ul(const unsigned long *p, unsigned long value)
     return true;
 }
 
-static unsigned last_online_cpu(void)
-{
-    unsigned cpu, last = 0;
-
-    for_each_online_cpu(cpu)
-        last = cpu;
-    return last;
-}
-
 /* --- synchronize_rcu() returns, once per grace period --- */
 
 KTEST(rcu_synchronize_returns)
@@ -88,7 +79,7 @@ static void reader_test_cb(struct rcu_head *head)
 KTEST(rcu_callback_waits_for_reader)
 {
     static struct rcu_head head;
-    unsigned cpu = last_online_cpu();
+    unsigned cpu = cpumask_last(&cpu_online_mask);
     unsigned long seen = 0;
     uint64_t start;
 
@@ -209,7 +200,7 @@ static bool start_stall(struct ktest *t, bool irqs_off)
         ktest_skip(t, "needs 2 CPUs");
         return false;
     }
-    stall_cpu = last_online_cpu();
+    stall_cpu = cpumask_last(&cpu_online_mask);
     detector_stop_hook = rcu_test_stop_hook;
     if (!kthread_run_on_cpu(rcu_test_spinner, irqs_off ? (void *)1 : NULL, stall_cpu, "rcu_spinner/%u")) {
         KTEST_EXPECT_MSG(t, false, "cannot start the spinner on CPU %u", stall_cpu);
@@ -263,7 +254,7 @@ KTEST_FATAL(rcu_oom_backlog)
  */
 KTEST_FATAL(rcu_stall_gp_kthread_starved)
 {
-    unsigned cpu = last_online_cpu();
+    unsigned cpu = cpumask_last(&cpu_online_mask);
     unsigned long g;
 
     if (num_online_cpus() < 2) {

@@ -67,16 +67,6 @@ static bool wait_dead(struct task_struct *p)
     return true;
 }
 
-/* The highest online CPU: another CPU than the test's own when there is one. */
-static unsigned last_online_cpu(void)
-{
-    unsigned cpu, last = 0;
-
-    for_each_online_cpu(cpu)
-        last = cpu;
-    return last;
-}
-
 /* --- the boot's work runs in a kernel thread, like Linux's kernel_init --- */
 
 static volatile unsigned exit_ran;
@@ -101,7 +91,7 @@ KTEST(sched_ktest_runs_in_a_kthread)
      * reused, so three times the task table's worth of threads all start. */
     exit_ran = 0;
     for (unsigned i = 0; i < 3 * 64; i++) {
-        struct task_struct *p = kthread_run_on_cpu(exit_thread, NULL, last_online_cpu(), "exit/%u");
+        struct task_struct *p = kthread_run_on_cpu(exit_thread, NULL, cpumask_last(&cpu_online_mask), "exit/%u");
         if (!KTEST_EXPECT_MSG(t, p != NULL, "thread %u not created", i))
             break;
         if (!KTEST_EXPECT_MSG(t, wait_dead(p), "thread %u never died", i))
@@ -154,7 +144,7 @@ static int pingpong_thread(void *arg)
 
 KTEST(sched_two_threads_alternate)
 {
-    unsigned cpu = last_online_cpu();
+    unsigned cpu = cpumask_last(&cpu_online_mask);
 
     memset(&pp, 0, sizeof pp);
     pp.tester = current;
@@ -251,7 +241,7 @@ static int remote_sleeper(void *arg)
 
 KTEST(sched_wakeup_from_another_cpu)
 {
-    unsigned cpu = last_online_cpu();
+    unsigned cpu = cpumask_last(&cpu_online_mask);
     uint64_t ipis_before;
 
     if (cpu == 0) {
@@ -316,7 +306,7 @@ static int busy_thread(void *arg)
 
 KTEST(sched_preemption_shares_a_cpu)
 {
-    unsigned cpu = last_online_cpu();
+    unsigned cpu = cpumask_last(&cpu_online_mask);
     struct task_struct *a, *b;
 
     memset((void *)&busy, 0, sizeof busy);
@@ -377,7 +367,7 @@ static int holder_thread(void *arg)
 
 KTEST(sched_preempt_disable_holds_the_cpu)
 {
-    unsigned cpu = last_online_cpu();
+    unsigned cpu = cpumask_last(&cpu_online_mask);
     struct task_struct *r, *h;
 
     memset(&hold, 0, sizeof hold);
@@ -445,7 +435,7 @@ KTEST(sched_schedule_timeout_sleeps_the_time)
     /* Woken long before its 10 s: it returns at once with most of the time left. */
     memset(&early, 0, sizeof early);
     early.tester = current;
-    early.sleeper = kthread_run_on_cpu(long_sleeper, NULL, last_online_cpu(), "early/%u");
+    early.sleeper = kthread_run_on_cpu(long_sleeper, NULL, cpumask_last(&cpu_online_mask), "early/%u");
     KTEST_EXPECT(t, early.sleeper != NULL);
     if (!early.sleeper)
         return;

@@ -41,19 +41,10 @@ static void report_detection_time(const char *which)
            (ktime_get_ns() - __atomic_load_n(&stall_start_ns, __ATOMIC_ACQUIRE)) / NSEC_PER_MSEC);
 }
 
-static unsigned last_online_cpu(void)
-{
-    unsigned cpu, last = 0;
-
-    for_each_online_cpu(cpu)
-        last = cpu;
-    return last;
-}
-
 /* The CPU whose watchdog timer checks cpu: the previous online CPU, wrapping. */
 static unsigned buddy_of(unsigned cpu)
 {
-    unsigned c, prev = last_online_cpu();
+    unsigned c, prev = cpumask_last(&cpu_online_mask);
 
     for_each_online_cpu(c) {
         if (c == cpu)
@@ -114,7 +105,7 @@ static void watchdog_test_hardirq_spin(struct pt_regs *regs)
 
 KTEST_FATAL(watchdog_hard_lockup)
 {
-    unsigned target = last_online_cpu();
+    unsigned target = cpumask_last(&cpu_online_mask);
 
     if (num_online_cpus() < 2) {
         ktest_skip(t, "the buddy hard-lockup detector needs 2 CPUs");
@@ -160,7 +151,7 @@ static int watchdog_test_spin_preempt_off(void *unused)
 
 KTEST_FATAL(watchdog_soft_lockup)
 {
-    unsigned target = last_online_cpu();
+    unsigned target = cpumask_last(&cpu_online_mask);
 
     if (!KTEST_EXPECT_MSG(t, watchdog_thresh > 0 && param_soft_watchdog, "the soft-lockup detector is off"))
         return;
