@@ -172,8 +172,17 @@ GDBPORT := $(shell expr 26000 + $$(id -u) % 5000)
 
 run: check-deps $(BUILD)/run.iso
 	@echo "irqlab: booting with $(CPUS) CPUs ($(ACCEL)); quit QEMU with Ctrl-A then X"
-	qemu-system-x86_64 $(QEMU_FLAGS) -nographic -cdrom $(BUILD)/run.iso; \
-	    status=$$?; [ $$status = 33 ] || [ $$status = 0 ] || echo "irqlab: QEMU exited with status $$status"
+	@qemu-system-x86_64 $(QEMU_FLAGS) -nographic -cdrom $(BUILD)/run.iso; \
+	    status=$$?; \
+	    case $$status in \
+	        0|33) ;; \
+	        35) echo "irqlab: QEMU exited with status 35: a test failed or the kernel oopsed" ;; \
+	        37) echo "irqlab: QEMU exited with status 37: the boot stopped (bad boot information or command line)" ;; \
+	        39) echo "irqlab: QEMU exited with status 39: a hang detector stopped the machine" ;; \
+	        41) echo "irqlab: QEMU exited with status 41: the lab reproduced its bug" ;; \
+	        43) echo "irqlab: QEMU exited with status 43: the lab ran and the bug did not happen" ;; \
+	        *)  echo "irqlab: QEMU exited with status $$status" ;; \
+	    esac
 
 qemu-gdb: check-deps $(BUILD)/run.iso
 	@echo "irqlab: QEMU is halted, waiting for gdb on port $(GDBPORT)."
