@@ -31,11 +31,13 @@ HOSTCC  := gcc
 # Kernel C: freestanding, kernel code model (we run in the top 2 GiB), no red
 # zone (interrupts push onto the stack below RSP), no SSE/x87 registers (the
 # entry stubs do not save them), frame pointers and no sibling calls (so
-# every backtrace shows every caller).
+# every backtrace shows every caller). -fno-toplevel-reorder keeps the
+# registration sections (.ktests, .lab_variants, .monitor_cmds) in source order.
 KCFLAGS := -std=c11 -ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
            -mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer \
            -mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls \
            -fno-asynchronous-unwind-tables -fno-strict-aliasing \
+           -fno-toplevel-reorder \
            -O2 -g -Wall -Wextra -Werror -I. -MMD -MP
 NASMFLAGS := -f elf64 -g -F dwarf -Werror
 LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \

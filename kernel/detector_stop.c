@@ -15,6 +15,7 @@
 char param_detector_stop[8] = "auto";
 
 void (*detector_stop_hook)(const char *which);
+const char *detector_stop_at;
 
 struct detector_event detector_log[DETECTOR_LOG_SIZE];
 unsigned detector_log_count;
@@ -109,6 +110,8 @@ void detector_fired(const char *which)
 
     if (!detector_stop_enabled())
         return;
+    if (detector_stop_at && strcmp(which, detector_stop_at) != 0)
+        return;                         /* not yet: the lab waits for a later report */
     if (__atomic_exchange_n(&stopping, true, __ATOMIC_ACQ_REL))
         return;                         /* another CPU is already stopping the machine */
     pr_emerg("detector: %s: stopping the machine (detector_stop=%s); backtraces of all CPUs follow\n",

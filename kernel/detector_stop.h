@@ -54,6 +54,13 @@ void detector_report_end(void);
  */
 void detector_fired(const char *which);
 
+/*
+ * With the policy on, stop only at a report of this detector (NULL, the
+ * default: at the first). A lab that wants the whole chain of reports names
+ * the last one it can get, e.g. "Out of memory".
+ */
+extern const char *detector_stop_at;
+
 /* Whether detector_fired() stops the machine (the policy resolved). */
 bool detector_stop_enabled(void);
 /* Whether a detector_fired() is stopping the machine: detectors keep quiet. */

@@ -2,6 +2,7 @@
 #include "kernel/lab.h"
 #include "kernel/bootparams.h"
 #include "kernel/cpumask.h"
+#include "kernel/detector_stop.h"
 #include "kernel/hardirq.h"
 #include "kernel/irqflags.h"
 #include "kernel/monitor.h"
@@ -55,6 +56,7 @@ struct lab_event_rec {
     unsigned cpu;
     uint32_t preempt_count;
     bool irqs_on;
+    bool detector;              /* a detector's headline (from detector_log), not a lab_event() */
     char text[80];
 };
 static struct lab_event_rec events[LAB_EVENTS];
@@ -83,6 +85,29 @@ static const char *context_of(uint32_t pc)
     return (pc & NMI_MASK) ? "NMI" : (pc & HARDIRQ_MASK) ? "hardirq" : "task";
 }
 
+/*
+ * Add the headlines the hang detectors printed during the run
+ * (detector_log, kernel/detector_stop.h), so the timeline shows when each
+ * spoke, by which CPU, about which CPU. Called once, by the CPU that ends
+ * the run; other CPUs are stuck or waiting for the exit.
+ */
+static void add_detector_events(const struct lab_run *r)
+{
+    unsigned n = __atomic_load_n(&detector_log_count, __ATOMIC_ACQUIRE);
+
+    for (unsigned i = 0; i < n && i < DETECTOR_LOG_SIZE; i++) {
+        const struct detector_event *d = &detector_log[i];
+
+        if (d->ns < r->start_ns)
+            continue;                   /* before this run */
+        unsigned k = __atomic_fetch_add(&nr_events, 1, __ATOMIC_RELAXED);
+        if (k >= LAB_EVENTS)
+            continue;                   /* counted as not recorded */
+        events[k] = (struct lab_event_rec){ .ns = d->ns, .cpu = d->by_cpu, .detector = true };
+        ksnprintf(events[k].text, sizeof events[k].text, "detector: %s, about CPU%u", d->which, d->cpu);
+    }
+}
+
 /* Print the events in time order (insertion order is per-CPU order only). */
 static void print_timeline(const struct lab_run *r)
 {
@@ -98,8 +123,11 @@ static void print_timeline(const struct lab_run *r)
         printed[best] = true;
         const struct lab_event_rec *e = &events[best];
         uint64_t us = e->ns > r->start_ns ? (e->ns - r->start_ns) / 1000 : 0;
-        printk("  %6lu.%03lu  CPU%u  %-7s  IF=%d  %s\n", us / 1000, us % 1000, e->cpu,
-               context_of(e->preempt_count), e->irqs_on, e->text);
+        if (e->detector)
+            printk("  %6lu.%03lu  CPU%u  report          %s\n", us / 1000, us % 1000, e->cpu, e->text);
+        else
+            printk("  %6lu.%03lu  CPU%u  %-7s  IF=%d  %s\n", us / 1000, us % 1000, e->cpu,
+                   context_of(e->preempt_count), e->irqs_on, e->text);
     }
     if (nr_events > LAB_EVENTS)
         printk("  (%u more events not recorded)\n", nr_events - LAB_EVENTS);
@@ -113,6 +141,7 @@ __attribute__((noreturn)) static void lab_finish(struct lab_run *r)
 
     evidence[0] = '\0';
     enum lab_verdict verdict = v->judge(r, evidence, sizeof evidence);
+    add_detector_events(r);
     print_timeline(r);
     printk("%s/%s: %s: %s\n", v->lab, v->name, verdict_name(verdict), evidence);
     if (verdict != v->expected)
@@ -168,7 +197,7 @@ MONITOR_COMMAND(labs, "list the labs, their variants and the verdict each should
         if (strcmp(v->lab, last) != 0)
             printk("%s (needs %u CPUs)\n", v->lab, v->min_cpus);
         last = v->lab;
-        printk("  variant=%-22s expect %-15s %s\n", v->name, verdict_name(v->expected), v->summary);
+        printk("  variant=%-28s expect %-15s %s\n", v->name, verdict_name(v->expected), v->summary);
     }
     printk("run one with: run NAME variant=VARIANT [key=value...]; the run ends QEMU with its verdict\n");
     return 0;

@@ -152,11 +152,11 @@ for cpus in 2 4 8; do
     run $Q rcu-stall-preempt-off-cpus$cpus --cpus "$cpus" --exit detector \
         --expect "rcu: INFO: rcu_sched self-detected stall on CPU" --expect "rcu: 	$last-....: (" \
         --expect "(t=" --expect "rcu_test_spin_preempt_off+" --expect "'RCU stall' headline" \
-        --reject "Out of memory" -- test=rcu_stall_preempt_off
+        --reject "Out of memory" -- test=rcu_stall_preempt_off rcu_cpu_stall_timeout=1
     run $Q rcu-stall-irqs-off-cpus$cpus --cpus "$cpus" --exit detector \
         --expect "rcu: INFO: rcu_sched detected stalls on CPUs/tasks:" --expect "rcu: 	$last-...!: (0 ticks this GP)" \
         --expect "(detected by " --expect "NMI backtrace for cpu $last" --expect "RIP: 0010:rcu_test_spin_irqs_off+" \
-        --expect "'RCU stall' headline" -- test=rcu_stall_irqs_off
+        --expect "'RCU stall' headline" -- test=rcu_stall_irqs_off rcu_cpu_stall_timeout=1
     run $Q rcu-oom-cpus$cpus --cpus "$cpus" --exit detector \
         --expect "invoked oom-killer: pool=rcu_pool" --expect "Out of memory: rcu_pool exhausted (256 of 256 objects in use)" \
         --expect "callbacks queued waiting for grace period 1 (gp started " --expect "CPUs holding it: $last)" \
@@ -209,7 +209,7 @@ for cpus in 2 4 8; do
         --expect "smp: csd: Re-sending CSD lock (#1) IPI from CPU#00 to CPU#0$last" \
         --expect "smp: csd: Continued non-responsive CSD lock (#1) on CPU#0" \
         --expect "# csd_lock_stuck: CSD lock report about CPU$last by CPU0 " \
-        -- test=csd_lock_stuck csd_lock_timeout=1000 panic_on_ipistall=1500 watchdog_thresh=10 rcu_cpu_stall_timeout=0
+        -- test=csd_lock_stuck csd_lock_timeout=300 panic_on_ipistall=450 watchdog_thresh=10 rcu_cpu_stall_timeout=0
     run $Q csd-lock-unstuck-cpus$cpus --cpus "$cpus" --ktap \
         --expect "smp: csd: Detected non-responsive CSD lock (#1) on CPU#0, waiting " \
         --expect "smp: 	csd: CSD lock (#1) handling this request." --expect "NMI backtrace for cpu $last" \
@@ -295,3 +295,68 @@ run $Q lab-irq_inversion-deadlock-cpus4 --cpus 4 --exit reproduced \
     --expect " cpu_y_thread+" --reject "WARNING:" \
     --expect "irq_inversion/deadlock: REPRODUCED: Hard LOCKUP of CPU1 (by CPU0): its handler waits for pcpu_lock (CPU2), CPU2 waits for vmap_lock (CPU1)" \
     -- lab=irq_inversion variant=deadlock
+
+# The stall lab (kernel/labs/stall.c, docs/labs/stall.md), every variant at 2
+# and 4 CPUs: the verdict line and QEMU status, the reports a stall must print
+# in order to be understood, and none in the variants that complete. A
+# stalling run ends through the detectors' stop policy at the last report
+# the machine can give: the RCU stall with 2 CPUs (both are stuck, nothing
+# allocates), OOM with more (a producer runs on CPU 2).
+no_stall=(--reject "Detected non-responsive CSD lock" --reject "Watchdog detected hard LOCKUP"
+          --reject "rcu: INFO: rcu_sched" --reject "Out of memory:" --reject "stopping the machine")
+for cpus in 2 4; do
+    stall() { run $Q "stall-$1-cpus$cpus" --cpus "$cpus" --timeout 60 "${@:2}" -- lab=stall variant=$1; }
+    stall real_restore --exit not-reproduced --expect "stall/real_restore: NOT REPRODUCED: callback's lock ops: 0 sti in" \
+        --expect "0 in all hardirq; IPI taken after the timer's iretq" "${no_stall[@]}"
+    stall broken_restore --exit not-reproduced --expect "stall/broken_restore: NOT REPRODUCED" \
+        --expect "callback: its lock/unlock executed sti" --expect "IPI came in the window (flush at depth 2)" "${no_stall[@]}"
+    stall broken_restore_lowvec_storm --exit not-reproduced --expect "stall/broken_restore_lowvec_storm: NOT REPRODUCED" \
+        --expect "call_function_lowvec=1" --expect "hrtimer: interrupt took" \
+        --expect "IPI came in the window (flush at depth 2)" "${no_stall[@]}"
+    stall lowvec_nic_real_restore --exit not-reproduced --expect "stall/lowvec_nic_real_restore: NOT REPRODUCED" \
+        --expect "NIC interrupt (hardirq depth 1) takes the schedule's lock" \
+        --expect "0 in all hardirq; IPI taken after the timer's iretq" "${no_stall[@]}" --reject "BUG: spinlock"
+    stall patch_skip_in_hardirq --exit not-reproduced --expect "stall/patch_skip_in_hardirq: NOT REPRODUCED" \
+        --expect "lockdep_skip_irq_save_in_hardirq=1" --expect "callback's lock ops: 0 sti in" \
+        --expect "the flush ran after the rendezvous callback returned" "${no_stall[@]}" --reject "BUG: spinlock"
+    stall rearm_past_guarded --exit not-reproduced --expect "stall/rearm_past_guarded: NOT REPRODUCED: max 3 callbacks per timer interrupt" \
+        --expect "hrtimer: interrupt took" "${no_stall[@]}"
+    stall lock_spin_drop_first --exit not-reproduced --expect "stall/lock_spin_drop_first: NOT REPRODUCED" \
+        --expect "CPU 1 drops the lock before flushing" "${no_stall[@]}" --reject "WARNING:"
+    stall lock_spin_trylock --exit not-reproduced --expect "stall/lock_spin_trylock: NOT REPRODUCED" \
+        --expect "callback: trylock failed (CPU 1 holds the lock); retry next cycle" "${no_stall[@]}"
+    stall wait_irqs_on --exit not-reproduced --expect "stall/wait_irqs_on: NOT REPRODUCED: both flushes acked" \
+        "${no_stall[@]}" --reject "WARNING:"
+
+    # The stalls. Common to all: CPU 1 waits for CPU 0, which never started the flush.
+    csd=(--expect "smp: csd: Detected non-responsive CSD lock (#1) on CPU#1, waiting "
+         --expect " ns for CPU#00 flush_tlb_func+0x0/" --expect "csd: CSD lock (#1) unresponsive.")
+    if [ "$cpus" = 2 ]; then
+        last=(--expect "lab: RCU stall ended the run" --reject "Out of memory:")
+    else
+        last=(--expect "Out of memory: rcu_pool exhausted" --expect "lab: Out of memory ended the run")
+    fi
+    stall broken_restore_lowvec_nic --exit reproduced --expect "stall/broken_restore_lowvec_nic: REPRODUCED" \
+        --expect "NIC interrupt (hardirq depth 2) takes the schedule's lock" --expect "BUG: spinlock recursion on CPU#0" \
+        "${csd[@]}" --expect "Watchdog detected hard LOCKUP on cpu 0" --expect "rcu: INFO: rcu_sched" \
+        --expect "RIP: 0010:spin_lock+" --expect " stall_nic_interrupt+" --expect "--- interrupt: vector 0x51, arrived with IF=1 ---" \
+        --expect " lock_release+" "${last[@]}"
+    stall rearm_past_unguarded --exit reproduced --expect "stall/rearm_past_unguarded: REPRODUCED" \
+        --expect "callback: 10 callbacks in one timer interrupt, IF=0 throughout" "${csd[@]}" \
+        --expect "rcu: INFO: rcu_sched" --expect " hrtimer_interrupt+" "${last[@]}" \
+        --reject "Watchdog detected hard LOCKUP on cpu 0" --reject "hrtimer: interrupt took"
+    stall lock_spin --exit reproduced --expect "stall/lock_spin: REPRODUCED" \
+        --expect "WARNING: inconsistent lock state" --expect "callback: spins on the lock CPU 1 holds, IF=0" \
+        "${csd[@]}" --expect "Watchdog detected hard LOCKUP on cpu 0" --expect "rcu: INFO: rcu_sched" \
+        --expect "RIP: 0010:spin_lock+" --expect " stall_advance_sched+" "${last[@]}"
+    if [ "$cpus" = 2 ]; then
+        stall wait_irqs_off --exit reproduced --expect "stall/wait_irqs_off: REPRODUCED" \
+            --expect "at kernel/smp.c" --expect "smp: csd: Detected non-responsive CSD lock (#" \
+            --expect "lab: csd: CSD lock stall (panic_on_ipistall) ended the run" --reject "rcu: INFO:"
+    else
+        stall wait_irqs_off --exit reproduced --expect "stall/wait_irqs_off: REPRODUCED" \
+            --expect "at kernel/smp.c" --expect "smp: csd: Detected non-responsive CSD lock (#" \
+            --expect "Watchdog detected hard LOCKUP on cpu 0" --expect "rcu: INFO: rcu_sched detected stalls on CPUs/tasks:" \
+            "${last[@]}"
+    fi
+done

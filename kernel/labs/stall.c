@@ -1,0 +1,726 @@
+/* kernel/labs/stall.c: the stall lab (seed 000): CPU 1 waits forever for CPU 0 to take a TLB-flush IPI; why, and why not. */
+#include "kernel/lab.h"
+#include "kernel/labs/stall.h"
+#include "arch/x86_64/apic.h"
+#include "arch/x86_64/irq.h"
+#include "arch/x86_64/irq_vectors.h"
+#include "arch/x86_64/paging.h"
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/tlb.h"
+#include "arch/x86_64/stacks.h"
+#include "kernel/cpumask.h"
+#include "kernel/detector_stop.h"
+#include "kernel/hardirq.h"
+#include "kernel/hrtimer.h"
+#include "kernel/irqflags.h"
+#include "kernel/objpool.h"
+#include "kernel/panic.h"
+#include "kernel/page_alloc.h"
+#include "kernel/printk.h"
+#include "kernel/rcu.h"
+#include "kernel/rcu_internal.h"
+#include "kernel/sched.h"
+#include "kernel/smp.h"
+#include "kernel/spinlock.h"
+#include "kernel/time.h"
+#include "kernel/vsprintf.h"
+#include "kernel/watchdog.h"
+
+/*
+ * The story (docs/labs/stall.md tells it at length). CPU 0 runs a timer
+ * callback modelled on taprio's advance_sched(): every millisecond, in
+ * hardirq context, it reads the current gate list from a page in the
+ * vmalloc area and takes the schedule's lock. CPU 1 moves that page
+ * (remap_kernel_page()) and shoots the old translation down
+ * (flush_tlb_range()): a call-function IPI to CPU 0, then csd_lock_wait()
+ * until CPU 0 has run the flush. Meanwhile kernel threads keep freeing
+ * objects with call_rcu(). If CPU 0 never takes the IPI, CPU 1 waits
+ * forever with preemption off, no grace period ends, the callbacks pile
+ * up, and the pool runs dry: the seed's RCU stall, then OOM.
+ *
+ * A patch blamed lockdep: lock_release() in the callback would execute sti
+ * in its raw_local_irq_restore(), and in that window "a new interrupt"
+ * would keep CPU 0 from ever taking the IPI. Each variant below tests one
+ * piece of that story, or one real way to stall CPU 0, and judges only by
+ * what the machine did: counters of sti executed in hardirq, IRR bits,
+ * per-vector interrupt counts, TLB flush counters, timestamps.
+ *
+ * The priority arithmetic that decides which interrupt gets in (Intel SDM
+ * Vol. 3A 11.8.3.1): a vector's class is vector >> 4; the processor
+ * priority PPR is max(TPR, class of the highest vector in service), TPR is
+ * 0 here; the local APIC delivers the highest pending vector, and only if
+ * its class is above PPR's and IF=1. The timer (0xec, class 0xE) sends its
+ * EOI before it runs the hrtimers, so inside a callback nothing is in
+ * service and PPR is 0: IF=0 alone keeps the call-function IPI (0xfb/0xfc,
+ * class 0xF) out. A device interrupt sends EOI after its handler, so while
+ * it runs, PPR is its class and holds off every class up to it, IF or no IF.
+ */
+
+#define STALL_VA            (VMALLOC_START + (384UL << 30))   /* the gate list's page: far from other users */
+#define GATES_OLD           0x01d6a7e5UL    /* what the page holds before the move ... */
+#define GATES_NEW           0x02e6a7e5UL    /* ... and after */
+#define PERIOD_NS           NSEC_PER_MSEC   /* the taprio cycle: a callback every millisecond */
+#define WARMUP_CALLBACKS    20              /* callbacks (and a cached translation) before CPU 1 starts */
+#define AFTER_CALLBACKS     100             /* callbacks after the flush, for the sti count */
+#define STORM_CONFIRMED     10              /* callbacks in one timer interrupt: the guard did not stop it */
+#define PRODUCER_PERIOD_MS  26              /* one call_rcu() object every 26 ms: the pool lasts ~6.6 s */
+
+/* Detector thresholds the lab sets (unless the command line changed them), in
+ * seconds after CPU 0 stalls: CSD report (0.5) < hard LOCKUP (1.2-2.8) < RCU
+ * stall (5) < OOM (~6.6). Each gap is over a second: under TCG a vCPU's timer
+ * interrupt can come hundreds of ms late on a busy host. */
+#define LAB_CSD_LOCK_TIMEOUT_MS 500
+#define LAB_WATCHDOG_THRESH     1
+#define LAB_RCU_STALL_TIMEOUT   5
+#define LAB_PANIC_ON_IPISTALL   1000        /* only with 2 CPUs and both stuck with IF=0 */
+
+/* ---------------------------------------------------------------- configuration */
+
+enum stall_cpu1_lock {
+    CPU1_NO_LOCK,               /* CPU 1 does not touch the schedule's lock */
+    CPU1_HOLDS_LOCK,            /* CPU 1 holds it (IRQs on) across the flush */
+    CPU1_DROPS_LOCK,            /* CPU 1 holds it (IRQs off), and drops it before the flush */
+};
+
+struct stall_config {
+    bool broken_restore;        /* broken_irq_restore: the patch's belief about the restore */
+    bool patch_skip;            /* lockdep_skip_irq_save_in_hardirq: the patch itself */
+    bool lowvec;                /* call_function_lowvec: the IPIs in class 0x3 */
+    bool unguarded;             /* hrtimer_hang_guard off: no limit on a looping timer interrupt */
+    bool storm;                 /* before it flushes, CPU 1 asks the callback to re-arm in the past */
+    bool rendezvous;            /* one callback waits, lock held, IF=0, until the IPI is pending */
+    bool nic;                   /* CPU 1 first raises the NIC's interrupt, whose handler takes the lock */
+    bool trylock;               /* the callback uses spin_trylock() and retries next cycle */
+    enum stall_cpu1_lock cpu1_lock;
+    bool irqs_off_cross_call;   /* the wait_irqs_* pair: both CPUs flush at once */
+    bool irqs_off;              /* ... with IRQs off */
+};
+
+/* ---------------------------------------------------------------- observations */
+
+/*
+ * What the machine did, written by whoever saw it (the callback in hardirq,
+ * CPU 1's thread, the NIC handler) with single atomic stores, and read by
+ * the judge, which may run in a detector's hardirq or NMI-time context.
+ */
+static struct {
+    const struct stall_config *cfg;
+    unsigned long callbacks;            /* callbacks run */
+    unsigned long irq_of_last_cb;       /* CPU 0's timer-interrupt count at the last callback */
+    unsigned long cb_this_irq, cb_per_irq_max;      /* callbacks in one timer interrupt */
+    unsigned long sti_at_arm;           /* CPU 0's hardirq_sti_count() when the timer was armed */
+    unsigned long cb_sti;               /* sti executed by the callback's own lock and unlock */
+    unsigned long cb_sti_ip;            /* ... the last one's address */
+    bool flush_between_reported;       /* the timeline has the "depth 1" event */
+    unsigned long sti_at_end;
+    unsigned long hangs_at_storm;       /* hrtimer_nr_hangs(0) when the storm was asked for */
+    bool storm_go;                      /* CPU 1 -> callback: re-arm in the past */
+    bool rendezvous_armed;              /* CPU 1 -> callback: wait for my IPI */
+    bool cpu0_waiting;                  /* callback -> CPU 1: waiting, lock held, IF=0 */
+    bool rendezvous_done;               /* the IPI was seen pending in CPU 0's IRR */
+    unsigned long cf_irqs_at_rv;        /* CPU 0's call-function IRQ count then ... */
+    unsigned long flushes_at_rv;        /* ... and its remote TLB flushes */
+    bool nested_flush;                  /* the flush ran inside the callback: hardirq depth 2 */
+    bool cb_spinning;                   /* callback -> CPU 1: about to spin on the lock */
+    unsigned long trylock_failures;
+    unsigned nic_depth;                 /* hardirq depth at which the NIC's handler ran */
+    bool lock_held_by_cpu1;
+    uint64_t ipi_sent_ns, flush_done_ns, seen_new_ns;
+    unsigned long gp_held;              /* a grace period that needed CPU 1's quiescent state */
+    /* the wait_irqs_* pair */
+    bool ready[2];
+    uint64_t cross_sent_ns[2], cross_done_ns[2];
+} obs;
+
+#define OBS_SET(field, val)  __atomic_store_n(&obs.field, (val), __ATOMIC_RELEASE)
+#define OBS_GET(field)       __atomic_load_n(&obs.field, __ATOMIC_ACQUIRE)
+
+static DEFINE_SPINLOCK(sched_lock);     /* taprio's q->current_entry_lock: the schedule's lock */
+static struct hrtimer advance_timer;
+static uint64_t page_old, page_new;
+
+/* CPU 0's interrupts taken on both call-function vectors of the configuration. */
+static unsigned long cpu0_call_function_irqs(void)
+{
+    const uint64_t *c = percpu_area[0].irq_count;
+
+    return call_function_lowvec ? c[CALL_FUNCTION_LOW_VECTOR] + c[CALL_FUNCTION_SINGLE_LOW_VECTOR]
+                                : c[CALL_FUNCTION_VECTOR] + c[CALL_FUNCTION_SINGLE_VECTOR];
+}
+
+/* Is a call-function IPI pending in this CPU's IRR? (One target gets the
+ * single vector, several the broadcast one: kernel/smp.c.) */
+static bool call_function_ipi_pending(void)
+{
+    if (call_function_lowvec)
+        return apic_vector_pending(CALL_FUNCTION_LOW_VECTOR) ||
+               apic_vector_pending(CALL_FUNCTION_SINGLE_LOW_VECTOR);
+    return apic_vector_pending(CALL_FUNCTION_VECTOR) || apic_vector_pending(CALL_FUNCTION_SINGLE_VECTOR);
+}
+
+static uint64_t ms_since(uint64_t ns)
+{
+    uint64_t now = ktime_get_ns();
+
+    return now > ns ? (now - ns) / NSEC_PER_MSEC : 0;
+}
+
+/* ---------------------------------------------------------------- CPU 0: the callback and the NIC */
+
+/*
+ * The rendezvous, in the callback with the lock held and IF=0: tell CPU 1,
+ * then spin until its IPI is pending in our IRR (and, with cfg->nic, the
+ * network card's interrupt, which CPU 1 sends first). So every run reaches
+ * the window, or its absence, with the IPI waiting, which is the patch's
+ * scenario, without relying on timing.
+ */
+static void stall_rendezvous(void)
+{
+    OBS_SET(cpu0_waiting, true);
+    lab_event("callback: lock held, IF=0, waiting for CPU 1's IPI");
+    while (!call_function_ipi_pending() || (obs.cfg->nic && !apic_vector_pending(STALL_LAB_NIC_VECTOR)))
+        cpu_relax();
+    OBS_SET(cf_irqs_at_rv, cpu0_call_function_irqs());
+    OBS_SET(flushes_at_rv, percpu_area[0].tlb_remote_flushes);
+    OBS_SET(rendezvous_done, true);
+    lab_event("callback: IPI pending in IRR (class %#x)%s",
+              (call_function_lowvec ? CALL_FUNCTION_LOW_VECTOR : CALL_FUNCTION_VECTOR) >> 4,
+              obs.cfg->nic ? ", the NIC's too (class 0x5)" : "");
+}
+
+/* Count callbacks per timer interrupt: CPU 0's irq_count for the timer
+ * vector moves once per interrupt, whatever the hrtimer core does inside. */
+static void count_callback(void)
+{
+    unsigned long irq = percpu_area[0].irq_count[LOCAL_TIMER_VECTOR];
+    unsigned long n = obs.callbacks + 1;
+
+    OBS_SET(callbacks, n);
+    if (n == 1)
+        lab_event("first callback");
+    if (irq != obs.irq_of_last_cb) {
+        obs.irq_of_last_cb = irq;
+        obs.cb_this_irq = 0;
+    }
+    obs.cb_this_irq++;
+    if (obs.cb_this_irq > obs.cb_per_irq_max) {
+        OBS_SET(cb_per_irq_max, obs.cb_this_irq);
+        if (obs.cb_this_irq == STORM_CONFIRMED)
+            lab_event("callback: %u callbacks in one timer interrupt, IF=0 throughout", STORM_CONFIRMED);
+    }
+}
+
+/*
+ * Modelled on taprio's advance_sched() (net/sched/sch_taprio.c): an hrtimer
+ * callback, hardirq context, IF=0. It reads the gate list (through CPU 0's
+ * TLB), takes the schedule's lock (a spinlock_t the validator knows, so
+ * lock_acquire() and lock_release() run here, in hardirq), and re-arms.
+ */
+static enum hrtimer_restart stall_advance_sched(struct hrtimer *timer)
+{
+    const struct stall_config *c = obs.cfg;
+    uint64_t gates = *(volatile uint64_t *)STALL_VA;
+    bool rendezvous_now = false;
+
+    count_callback();
+    if (gates == GATES_NEW && !obs.seen_new_ns) {
+        OBS_SET(seen_new_ns, ktime_get_ns());
+        lab_event("callback reads the new gate list (CPU 0's TLB was flushed)");
+    }
+    if (OBS_GET(rendezvous_done) && !obs.nested_flush && !obs.flush_between_reported &&
+        percpu_area[0].tlb_remote_flushes != obs.flushes_at_rv) {
+        obs.flush_between_reported = true;
+        lab_event("the flush ran after the rendezvous callback returned: not in its window");
+    }
+    unsigned long sti_before = hardirq_sti_count(0);
+    if (c->trylock) {
+        if (!spin_trylock(&sched_lock)) {
+            if (!obs.trylock_failures)
+                lab_event("callback: trylock failed (CPU 1 holds the lock); retry next cycle");
+            OBS_SET(trylock_failures, obs.trylock_failures + 1);
+            hrtimer_forward_now(timer, PERIOD_NS);
+            return HRTIMER_RESTART;
+        }
+    } else {
+        if (OBS_GET(lock_held_by_cpu1) && !obs.cb_spinning) {
+            OBS_SET(cb_spinning, true);
+            lab_event("callback: spins on the lock CPU 1 holds, IF=0");
+        }
+        spin_lock(&sched_lock);
+    }
+    if (OBS_GET(rendezvous_armed) && !obs.rendezvous_done) {
+        stall_rendezvous();
+        rendezvous_now = true;
+    }
+    spin_unlock(&sched_lock);           /* lock_release(): the restore the patch is about */
+    unsigned long sti = hardirq_sti_count(0) - sti_before;
+    if (sti) {
+        if (!obs.cb_sti)
+            lab_event("callback: its lock/unlock executed sti (%lu): the window opens", sti);
+        OBS_SET(cb_sti, obs.cb_sti + sti);
+        OBS_SET(cb_sti_ip, hardirq_sti_last_ip(0));
+    }
+    if (rendezvous_now && cpu0_call_function_irqs() != obs.cf_irqs_at_rv &&
+        percpu_area[0].tlb_remote_flushes != obs.flushes_at_rv) {
+        OBS_SET(nested_flush, true);
+        lab_event("callback: flush ran nested in it (depth 2): the IPI came in the window");
+    } else if (rendezvous_now) {
+        lab_event("callback returns; the IPI is still pending (IF=0 all along)");
+    }
+    if (OBS_GET(storm_go))
+        timer->expires = ktime_get_ns();        /* "in the past" by the time the pass ends */
+    else
+        hrtimer_forward_now(timer, PERIOD_NS);
+    return HRTIMER_RESTART;
+}
+
+/*
+ * The network card's interrupt (cfg->nic): its handler takes the schedule's
+ * lock, as a driver's completion path takes the qdisc's. A device: EOI
+ * after the handler (arch/x86_64/irq_vectors.h), so while it runs, PPR is
+ * class 0x5 and every IPI of class 0x5 or below stays pending.
+ */
+static void stall_nic_interrupt(struct pt_regs *regs)
+{
+    (void)regs;
+    OBS_SET(nic_depth, hardirq_depth());
+    lab_event("NIC interrupt (hardirq depth %u) takes the schedule's lock", hardirq_depth());
+    spin_lock(&sched_lock);
+    spin_unlock(&sched_lock);
+    apic_eoi();
+}
+
+/* ---------------------------------------------------------------- the RCU side */
+
+/*
+ * Start a grace period that cannot end without CPU 1: CPU 1 enters a
+ * read-side section (preemption off) first, then waits until a GP runs
+ * that still needs its quiescent state. That GP then holds until CPU 1
+ * leaves, after its flush: so when the flush never returns, the GP never
+ * ends, whatever the timing (the seed's "starving the RCU grace-period
+ * kthread"). Our own call_rcu() makes sure a GP starts. Called on CPU 1.
+ */
+static void hold_grace_period(void)
+{
+    struct obj *o = obj_alloc();
+
+    rcu_read_lock();
+    if (o)
+        obj_free_rcu(o);
+    while (!(rcu_gp_in_progress() && cpumask_test_cpu(1, &rcu_state.qs_pending)))
+        cpu_relax();
+    OBS_SET(gp_held, rcu_gp_started());
+    lab_event("grace period %lu started; it needs CPU 1's quiescent state", obs.gp_held);
+}
+
+/* The workload: keeps publishing objects and freeing the old ones with
+ * call_rcu(), one every PRODUCER_PERIOD_MS, on CPU 2 (when there is one),
+ * until the run ends QEMU. */
+static int stall_producer(void *unused)
+{
+    struct obj *slot = NULL;
+
+    (void)unused;
+    for (;;) {
+        struct obj *o = obj_alloc();
+
+        if (o) {
+            if (slot)
+                obj_free_rcu(slot);
+            slot = o;
+        }
+        msleep(PRODUCER_PERIOD_MS);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- CPU 1 */
+
+static void wait_until(bool (*cond)(void))
+{
+    while (!cond())
+        msleep(1);
+}
+
+static bool warmed_up(void)      { return OBS_GET(callbacks) >= WARMUP_CALLBACKS; }
+
+/* Spin (preemption off: CPU 1 is in its read-side section) until cond. */
+static void spin_until(bool (*cond)(void))
+{
+    while (!cond())
+        cpu_relax();
+}
+
+static bool storm_running(void)
+{
+    if (hrtimer_hang_guard)
+        return hrtimer_nr_hangs(0) > obs.hangs_at_storm;       /* the guard gave up at least once */
+    return OBS_GET(cb_per_irq_max) >= STORM_CONFIRMED;         /* one interrupt that never ends */
+}
+
+static bool cpu0_waiting(void)   { return OBS_GET(cpu0_waiting); }
+static bool trylock_failed(void) { return OBS_GET(trylock_failures) > 0; }
+
+/* A second ticket is out: someone (the callback) spins on the lock. */
+static bool lock_has_waiter(void)
+{
+    arch_spinlock_t *l = &sched_lock.rlock.lock;
+
+    return (uint16_t)(__atomic_load_n(&l->next, __ATOMIC_ACQUIRE) - __atomic_load_n(&l->owner, __ATOMIC_ACQUIRE)) >= 2;
+}
+
+/* Move the gate list to its new page and shoot the old translation down. */
+static void move_gate_list(void)
+{
+    remap_kernel_page(STALL_VA, page_new, PTE_WRITE | PTE_NX);
+    lab_event("mapping changed (remap_kernel_page)");
+    OBS_SET(ipi_sent_ns, ktime_get_ns());
+    lab_event("flush_tlb_range: IPI sent, waiting in csd_lock_wait()");
+    flush_tlb_range(STALL_VA, STALL_VA + PAGE_SIZE);
+    OBS_SET(flush_done_ns, ktime_get_ns());
+    lab_event("flush acknowledged by every CPU");
+}
+
+/* CPU 1's kernel thread: line up with CPU 0 through flags, then move the page. */
+static int stall_cpu1(void *unused)
+{
+    const struct stall_config *c = obs.cfg;
+    unsigned long flags = 0;
+
+    (void)unused;
+    wait_until(warmed_up);
+    hold_grace_period();
+    if (c->storm) {
+        obs.hangs_at_storm = hrtimer_nr_hangs(0);
+        OBS_SET(storm_go, true);
+        lab_event("callback now re-arms itself in the past (a storm)");
+        spin_until(storm_running);
+        lab_event(hrtimer_hang_guard ? "storm: the hang guard gave up once (hrtimer: interrupt took ...)"
+                                     : "storm: CPU 0 loops in hrtimer_interrupt(), IF=0");
+    }
+    if (c->cpu1_lock == CPU1_DROPS_LOCK)
+        spin_lock_irqsave(&sched_lock, flags);
+    else if (c->cpu1_lock == CPU1_HOLDS_LOCK)
+        spin_lock(&sched_lock);
+    if (c->cpu1_lock != CPU1_NO_LOCK) {
+        OBS_SET(lock_held_by_cpu1, true);
+        lab_event("CPU 1 holds the schedule's lock");
+        spin_until(c->trylock ? trylock_failed : lock_has_waiter);
+    }
+    if (c->cpu1_lock == CPU1_DROPS_LOCK) {
+        OBS_SET(lock_held_by_cpu1, false);
+        spin_unlock_irqrestore(&sched_lock, flags);
+        lab_event("CPU 1 drops the lock before flushing");
+    }
+    if (c->rendezvous) {
+        OBS_SET(rendezvous_armed, true);
+        spin_until(cpu0_waiting);
+    }
+    if (c->nic) {
+        /* The lab plays the network card: its interrupt reaches CPU 0 as a
+         * message, as an IOAPIC line or an MSI would deliver it. */
+        apic_send_IPI(0, STALL_LAB_NIC_VECTOR);
+        lab_event("the NIC raises its interrupt on CPU 0 (vector %#x, class %#x)", STALL_LAB_NIC_VECTOR,
+                  STALL_LAB_NIC_VECTOR >> 4);
+    }
+    move_gate_list();
+    if (c->cpu1_lock == CPU1_HOLDS_LOCK) {
+        OBS_SET(lock_held_by_cpu1, false);
+        spin_unlock(&sched_lock);
+    }
+    rcu_read_unlock();
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the wait_irqs_* pair */
+
+static void cross_flush(unsigned me)
+{
+    unsigned long flags = 0;
+
+    if (obs.cfg->irqs_off)
+        local_irq_save(flags);
+    OBS_SET(ready[me], true);
+    while (!OBS_GET(ready[!me]))
+        cpu_relax();
+    OBS_SET(cross_sent_ns[me], ktime_get_ns());
+    lab_event("CPU %u: flush_tlb_range() with IRQs %s", me, obs.cfg->irqs_off ? "off" : "on");
+    flush_tlb_range(STALL_VA, STALL_VA + PAGE_SIZE);
+    OBS_SET(cross_done_ns[me], ktime_get_ns());
+    lab_event("CPU %u: flush acknowledged", me);
+    if (obs.cfg->irqs_off)
+        local_irq_restore(flags);
+}
+
+static int stall_cross_cpu1(void *unused)
+{
+    (void)unused;
+    hold_grace_period();
+    cross_flush(1);
+    rcu_read_unlock();
+    return 0;
+}
+
+/* ---------------------------------------------------------------- one run */
+
+/* The kernel's defaults (kernel/smp.c, kernel/rcu.c, kernel/watchdog.c): a
+ * value that differs was given on the command line, and stays. */
+static const int default_csd_lock_timeout = 2000, default_rcu_stall_timeout = 3, default_watchdog_thresh = 4;
+
+/*
+ * Detector thresholds, the same for every variant, so that a stall's reports
+ * come in a fixed order and the run ends within ~15 s: CSD lock report, hard
+ * LOCKUP, RCU stall, OOM. A value the command line changed is left alone.
+ * The soft-lockup detector is off: CPU 1 waits with preemption off, which
+ * it would report at a time that overlaps the hard LOCKUP's.
+ */
+static void set_lab_thresholds(bool both_cpus_irqs_off)
+{
+    if (csd_lock_timeout == default_csd_lock_timeout)
+        csd_lock_timeout = LAB_CSD_LOCK_TIMEOUT_MS;
+    if (rcu_cpu_stall_timeout == default_rcu_stall_timeout)
+        rcu_cpu_stall_timeout = LAB_RCU_STALL_TIMEOUT;
+    if (watchdog_thresh == default_watchdog_thresh)
+        watchdog_set_thresh(LAB_WATCHDOG_THRESH);
+    param_soft_watchdog = false;
+    /* With 2 CPUs both spinning with IF=0 no tick runs anywhere: only the
+     * CSD report can see it, and it must end the run itself. */
+    if (both_cpus_irqs_off && num_online_cpus() == 2 && !panic_on_ipistall)
+        panic_on_ipistall = LAB_PANIC_ON_IPISTALL;
+    printk("stall: thresholds: csd_lock_timeout=%d ms, watchdog_thresh=%d s, rcu_cpu_stall_timeout=%d s, "
+           "panic_on_ipistall=%d ms, soft lockup detector off\n", csd_lock_timeout, watchdog_thresh,
+           rcu_cpu_stall_timeout, panic_on_ipistall);
+}
+
+/* The gate list's two pages, mapped at STALL_VA with the old one. */
+static void map_gate_list(void)
+{
+    page_old = alloc_page();
+    page_new = alloc_page();
+    *(volatile uint64_t *)phys_to_virt(page_old) = GATES_OLD;
+    *(volatile uint64_t *)phys_to_virt(page_new) = GATES_NEW;
+    map_kernel_page(STALL_VA, page_old, PTE_WRITE | PTE_NX);
+}
+
+/*
+ * The detector whose report ends a stalled run: the last of the chain this
+ * machine can show. With 3 CPUs or more a producer thread runs on CPU 2
+ * and the chain ends in OOM; with 2, both CPUs are stuck and nothing
+ * allocates, so it ends at the RCU stall; with 2 CPUs both spinning with
+ * IF=0 (wait_irqs_off) no tick runs at all, and the CSD report ends it.
+ */
+static const char *final_detector(const struct stall_config *c)
+{
+    if (c->irqs_off && num_online_cpus() == 2)
+        return "csd: CSD lock stall (panic_on_ipistall)";
+    return num_online_cpus() > 2 ? "Out of memory" : "RCU stall";
+}
+
+static void stall_prepare(struct lab_run *r, const struct stall_config *c)
+{
+    obs = (__typeof__(obs)){ .cfg = c };
+    /* A variant that should stall lets the chain of reports play out;
+     * any other stops at the first report (which would be a bug). */
+    if (r->v->expected == LAB_REPRODUCED)
+        detector_stop_at = final_detector(c);
+    broken_irq_restore = c->broken_restore;
+    lockdep_skip_irq_save_in_hardirq = c->patch_skip;
+    call_function_lowvec = c->lowvec;
+    hrtimer_hang_guard = !c->unguarded;
+    request_vector(STALL_LAB_NIC_VECTOR, stall_nic_interrupt, "stall lab NIC");
+    set_lab_thresholds(c->irqs_off);
+    printk("stall: broken_irq_restore=%d lockdep_skip_irq_save_in_hardirq=%d call_function_lowvec=%d "
+           "hrtimer_hang_guard=%d\n", broken_irq_restore, lockdep_skip_irq_save_in_hardirq,
+           call_function_lowvec, hrtimer_hang_guard);
+    map_gate_list();
+    if (num_online_cpus() > 2 && !kthread_run_on_cpu(stall_producer, NULL, 2, "rcu_producer/%u"))
+        pr_warn("stall: no producer thread\n");
+}
+
+/*
+ * The main scenario, in the lab's thread on CPU 0 (task context). Arm the
+ * callback here, start CPU 1, then sleep until CPU 1's flush returned,
+ * AFTER_CALLBACKS more callbacks ran and the held grace period ended. If
+ * CPU 0 stalls, this thread never runs again: the detectors end the run.
+ */
+static void stall_run(struct lab_run *r, const struct stall_config *c)
+{
+    stall_prepare(r, c);
+    hrtimer_init(&advance_timer, stall_advance_sched);
+    OBS_SET(sti_at_arm, hardirq_sti_count(0));
+    hrtimer_start(&advance_timer, PERIOD_NS, HRTIMER_MODE_REL);
+    lab_event("callback armed on CPU 0 (every %lu us)", PERIOD_NS / NSEC_PER_USEC);
+    if (!kthread_run_on_cpu(stall_cpu1, NULL, 1, "stall_flush/%u"))
+        panic("stall: cannot start CPU 1's thread");
+    while (!OBS_GET(flush_done_ns) || !OBS_GET(seen_new_ns))
+        msleep(1);
+    unsigned long target = OBS_GET(callbacks) + AFTER_CALLBACKS;
+    while (OBS_GET(callbacks) < target)
+        msleep(1);
+    OBS_SET(storm_go, false);           /* a guarded storm slows the GP thread down: end it */
+    while (rcu_gp_completed() < obs.gp_held)
+        msleep(1);
+    hrtimer_cancel(&advance_timer);
+    OBS_SET(sti_at_end, hardirq_sti_count(0));
+    lab_event("grace period %lu ended; %lu callbacks in all", obs.gp_held, obs.callbacks);
+}
+
+static void stall_cross_run(struct lab_run *r, const struct stall_config *c)
+{
+    stall_prepare(r, c);
+    if (!kthread_run_on_cpu(stall_cross_cpu1, NULL, 1, "stall_flush/%u"))
+        panic("stall: cannot start CPU 1's thread");
+    while (!OBS_GET(gp_held))
+        msleep(1);
+    cross_flush(0);
+    while (!OBS_GET(cross_done_ns[1]) || rcu_gp_completed() < obs.gp_held)
+        msleep(1);
+    lab_event("grace period %lu ended", obs.gp_held);
+}
+
+/* ---------------------------------------------------------------- judging */
+
+static unsigned long sti_count_now(void)
+{
+    return (obs.sti_at_end ? obs.sti_at_end : hardirq_sti_count(0)) - obs.sti_at_arm;
+}
+
+/*
+ * The stall happened when CPU 1's flush was sent and never acknowledged.
+ * Only a detector's stop can end such a run; a run that ends by itself
+ * has every flush acknowledged. Evidence: what each CPU did.
+ */
+static enum lab_verdict judge_flush(struct lab_run *r, char *ev, unsigned long size)
+{
+    const struct stall_config *c = obs.cfg;
+    unsigned long sti = sti_count_now();
+    char nic[32] = "";
+
+    if (c->nic)
+        ksnprintf(nic, sizeof nic, "; NIC irq ran at depth %u", obs.nic_depth);
+    if (!obs.flush_done_ns) {
+        const char *where = c->nic ? "NIC irq (PPR class 5) spins on the lock the callback holds" :
+                            c->storm ? "one timer interrupt runs the callback forever" :
+                            "the callback spins on the lock CPU 1 holds";
+        ksnprintf(ev, size, "CPU 1 waited %lu ms; CPU 0 took %lu call-function IPIs: %s, IF=0; "
+                  "max %lu callbacks per interrupt%s",
+                  obs.ipi_sent_ns ? ms_since(obs.ipi_sent_ns) : 0, cpu0_call_function_irqs() - obs.cf_irqs_at_rv,
+                  where, obs.cb_per_irq_max, nic);
+        return obs.ipi_sent_ns ? LAB_REPRODUCED : LAB_NOT_REPRODUCED;
+    }
+    uint64_t ack_us = (obs.flush_done_ns - obs.ipi_sent_ns) / NSEC_PER_USEC;
+    if (c->rendezvous && obs.cb_sti)
+        ksnprintf(ev, size, "callback's lock ops: %lu sti (at %pS), %lu in all hardirq; IPI came in %s; "
+                  "acked in %lu us", obs.cb_sti, (void *)obs.cb_sti_ip, sti,
+                  obs.nested_flush ? "the window (flush at depth 2)" : "later", ack_us);
+    else if (c->rendezvous)
+        ksnprintf(ev, size, "callback's lock ops: 0 sti in %lu callbacks, %lu in all hardirq; IPI taken after %s; "
+                  "acked in %lu us%s", obs.callbacks, sti, sti ? "the callback" : "the timer's iretq", ack_us, nic);
+    else if (c->storm)
+        ksnprintf(ev, size, "max %lu callbacks per timer interrupt, %lu hang-guard give-ups; flush acked in %lu us; "
+                  "GP %lu ended", obs.cb_per_irq_max, hrtimer_nr_hangs(0) - obs.hangs_at_storm, ack_us, obs.gp_held);
+    else
+        ksnprintf(ev, size, "%s; flush acked in %lu us; GP %lu ended",
+                  c->trylock ? "the callback's trylock failed and it retried next cycle"
+                             : "CPU 1 dropped the lock before flushing", ack_us, obs.gp_held);
+    if (r->stopped_by)
+        return LAB_REPRODUCED;          /* a detector fired although the flush completed: say so */
+    return LAB_NOT_REPRODUCED;
+}
+
+static enum lab_verdict judge_cross(struct lab_run *r, char *ev, unsigned long size)
+{
+    if (!obs.cross_done_ns[0] || !obs.cross_done_ns[1]) {
+        ksnprintf(ev, size, "CPU 0 %s, CPU 1 %s: each waits with IF=0 for an acknowledgment only the other "
+                  "can give, %lu ms so far", obs.cross_done_ns[0] ? "done" : "waits",
+                  obs.cross_done_ns[1] ? "done" : "waits", ms_since(obs.cross_sent_ns[0]));
+        return LAB_REPRODUCED;
+    }
+    ksnprintf(ev, size, "both flushes acked (CPU 0 in %lu us, CPU 1 in %lu us): each took the other's IPI "
+              "while waiting; GP %lu ended",
+              (obs.cross_done_ns[0] - obs.cross_sent_ns[0]) / NSEC_PER_USEC,
+              (obs.cross_done_ns[1] - obs.cross_sent_ns[1]) / NSEC_PER_USEC, obs.gp_held);
+    return r->stopped_by ? LAB_REPRODUCED : LAB_NOT_REPRODUCED;
+}
+
+/* ---------------------------------------------------------------- the variants */
+
+/*
+ * Each variant is a LAB_VARIANT line (the Makefile reads them for the GRUB
+ * menu) and a STALL_CONFIG line: the configuration, and the run and judge
+ * that use it. Unnamed fields are false: Linux's behaviour.
+ */
+#define STALL_CONFIG(name, run_, judge_, ...)                                                    \
+    static const struct stall_config stall_cfg_##name = { __VA_ARGS__ };     \
+    static void lab_stall_##name##_run(struct lab_run *r) { run_(r, &stall_cfg_##name); }        \
+    static enum lab_verdict lab_stall_##name##_judge(struct lab_run *r, char *ev, unsigned long size) \
+    { return judge_(r, ev, size); }
+
+/* 1. The patch's hypothesis, with Linux's restore: no sti ever runs in hardirq. */
+LAB_VARIANT(stall, real_restore, 2, LAB_NOT_REPRODUCED,
+            "Linux's restore: lock_release() in hardirq never executes sti; the IPI waits for the iretq");
+STALL_CONFIG(real_restore, stall_run, judge_flush, .rendezvous = true);
+
+/* 2. The patch's belief about the restore, with Linux's vectors: the window
+ *    opens, and the IPI (class 0xF, PPR 0 after the timer's early EOI) comes
+ *    in through it: the flush runs nested in the callback. */
+LAB_VARIANT(stall, broken_restore, 2, LAB_NOT_REPRODUCED,
+            "restore executes sti in hardirq: the window opens, the IPI comes in through it (harmless)");
+STALL_CONFIG(broken_restore, stall_run, judge_flush, .rendezvous = true, .broken_restore = true);
+
+/* 3a. The window with the IPI in the lowest class and a timer storm: still
+ *     harmless. While a callback runs, the LAPIC timer is not armed (the
+ *     hrtimer core programs it only after the callbacks) and the timer's
+ *     vector is not in service (early EOI): nothing outranks the IPI. */
+LAB_VARIANT(stall, broken_restore_lowvec_storm, 2, LAB_NOT_REPRODUCED,
+            "window + IPI in class 0x3 + timer storm: no timer is pending inside a callback; IPI still gets in");
+STALL_CONFIG(broken_restore_lowvec_storm, stall_run, judge_flush, .rendezvous = true, .broken_restore = true,
+             .lowvec = true, .storm = true);
+
+/* 3b. Where the window is harmful: in lock_release() the lock is still
+ *     held; a device interrupt (class 0x5, EOI after its handler) comes in
+ *     through the window, spins on that lock with IF=0, and its in-service
+ *     class 0x5 holds the class-0x3 IPI out for good. */
+LAB_VARIANT(stall, broken_restore_lowvec_nic, 2, LAB_REPRODUCED,
+            "window + IPI in class 0x3: the NIC's interrupt (class 0x5) gets in first and deadlocks on the lock");
+STALL_CONFIG(broken_restore_lowvec_nic, stall_run, judge_flush, .rendezvous = true, .broken_restore = true,
+             .lowvec = true, .nic = true);
+
+/* 3c. The same with Linux's restore: the only difference. */
+LAB_VARIANT(stall, lowvec_nic_real_restore, 2, LAB_NOT_REPRODUCED,
+            "as broken_restore_lowvec_nic with Linux's restore: NIC, then IPI, after the timer's iretq");
+STALL_CONFIG(lowvec_nic_real_restore, stall_run, judge_flush, .rendezvous = true, .lowvec = true, .nic = true);
+
+/* 3d. The same with the broken restore and the patch: lockdep no longer restores in hardirq. */
+LAB_VARIANT(stall, patch_skip_in_hardirq, 2, LAB_NOT_REPRODUCED,
+            "as broken_restore_lowvec_nic plus the patch (no irq save/restore in hardirq): no window");
+STALL_CONFIG(patch_skip_in_hardirq, stall_run, judge_flush, .rendezvous = true, .broken_restore = true,
+             .lowvec = true, .nic = true, .patch_skip = true);
+
+/* 4a. A callback re-armed in the past, with and without hrtimer's hang guard. */
+LAB_VARIANT(stall, rearm_past_unguarded, 2, LAB_REPRODUCED,
+            "callback re-armed in the past, no hang guard: hrtimer_interrupt() loops forever with IF=0");
+STALL_CONFIG(rearm_past_unguarded, stall_run, judge_flush, .storm = true,
+             .unguarded = true);
+LAB_VARIANT(stall, rearm_past_guarded, 2, LAB_NOT_REPRODUCED,
+            "callback re-armed in the past, Linux's hang guard: the interrupt gives up; the IPI lands in the gap");
+STALL_CONFIG(rearm_past_guarded, stall_run, judge_flush, .storm = true);
+
+/* 4b. The callback spins on a lock CPU 1 holds while CPU 1 waits for CPU 0. */
+LAB_VARIANT(stall, lock_spin, 2, LAB_REPRODUCED,
+            "callback spins (IF=0) on a lock CPU 1 holds across its flush: each waits for the other");
+STALL_CONFIG(lock_spin, stall_run, judge_flush, .cpu1_lock = CPU1_HOLDS_LOCK);
+LAB_VARIANT(stall, lock_spin_drop_first, 2, LAB_NOT_REPRODUCED,
+            "CPU 1 drops the lock before it flushes");
+STALL_CONFIG(lock_spin_drop_first, stall_run, judge_flush, .cpu1_lock = CPU1_DROPS_LOCK);
+LAB_VARIANT(stall, lock_spin_trylock, 2, LAB_NOT_REPRODUCED,
+            "the callback uses spin_trylock() and re-arms to retry: it never spins in hardirq");
+STALL_CONFIG(lock_spin_trylock, stall_run, judge_flush, .cpu1_lock = CPU1_HOLDS_LOCK, .trylock = true);
+
+/* 4c. smp_call_function_many()'s warning: waiting with IRQs disabled. */
+LAB_VARIANT(stall, wait_irqs_off, 2, LAB_REPRODUCED,
+            "both CPUs flush with IRQs off: each waits for the other's acknowledgment forever (Linux WARNs)");
+STALL_CONFIG(wait_irqs_off, stall_cross_run, judge_cross, .irqs_off_cross_call = true, .irqs_off = true);
+LAB_VARIANT(stall, wait_irqs_on, 2, LAB_NOT_REPRODUCED,
+            "both CPUs flush with IRQs on: each takes the other's IPI while it waits");
+STALL_CONFIG(wait_irqs_on, stall_cross_run, judge_cross, .irqs_off_cross_call = true);
