@@ -17,22 +17,37 @@ extern const struct lab_variant __lab_variants_start[], __lab_variants_end[];   
 #define for_each_lab_variant(v) \
     for (const struct lab_variant *v = __lab_variants_start; v < __lab_variants_end; v++)
 
+extern const struct lab_default __lab_defaults_start[], __lab_defaults_end[];   /* linker.ld */
+
 const struct lab_variant *lab_find(const char *lab, const char *variant)
 {
-    for_each_lab_variant(v) {
-        if (strcmp(v->lab, lab) == 0 && (!variant[0] || strcmp(v->name, variant) == 0))
-            return v;
+    const struct lab_variant *found = NULL;
+    unsigned matches = 0;
+
+    if (!variant[0]) {
+        for (const struct lab_default *d = __lab_defaults_start; d < __lab_defaults_end; d++)
+            if (strcmp(d->lab, lab) == 0)
+                return lab_find(lab, d->variant);
     }
-    return NULL;
+    for_each_lab_variant(v) {
+        if (strcmp(v->lab, lab) == 0 && (!variant[0] || strcmp(v->name, variant) == 0)) {
+            found = v;
+            matches++;
+        }
+    }
+    return matches == 1 ? found : NULL;
 }
 
-void lab_list(char *buf, unsigned long size)
+void lab_list(char *buf, unsigned long size, const char *lab)
 {
     unsigned long used = 0;
+    bool known = false;
 
+    for_each_lab_variant(v)
+        known |= strcmp(v->lab, lab) == 0;
     buf[0] = '\0';
     for_each_lab_variant(v) {
-        if (used < size)
+        if ((!known || strcmp(v->lab, lab) == 0) && used < size)
             used += (unsigned long)ksnprintf(buf + used, size - used, "%s%s/%s", used ? ", " : "",
                                              v->lab, v->name);
     }
@@ -195,9 +210,11 @@ MONITOR_COMMAND(labs, "list the labs, their variants and the verdict each should
         printk("no labs\n");
     for_each_lab_variant(v) {
         if (strcmp(v->lab, last) != 0)
-            printk("%s (needs %u CPUs)\n", v->lab, v->min_cpus);
+            printk("%s\n", v->lab);
         last = v->lab;
-        printk("  variant=%-28s expect %-15s %s\n", v->name, verdict_name(v->expected), v->summary);
+        const struct lab_variant *def = lab_find(v->lab, "");
+        printk("  variant=%-28s %u+ CPUs  expect %-15s%s %s\n", v->name, v->min_cpus,
+               verdict_name(v->expected), def == v ? " (default)" : "", v->summary);
     }
     printk("run one with: run NAME variant=VARIANT [key=value...]; the run ends QEMU with its verdict\n");
     return 0;
@@ -206,10 +223,10 @@ MONITOR_COMMAND(labs, "list the labs, their variants and the verdict each should
 MONITOR_COMMAND(run, "run NAME variant=V [key=value...]: run a lab (ends QEMU with its verdict)")
 {
     char variant[32] = "";
-    char valid[512];
+    char valid[1024];
 
     if (argc < 2) {
-        lab_list(valid, sizeof valid);
+        lab_list(valid, sizeof valid, "");
         printk("run: which lab? valid: %s\n", valid);
         return 1;
     }
@@ -221,19 +238,12 @@ MONITOR_COMMAND(run, "run NAME variant=V [key=value...]: run a lab (ends QEMU wi
         else if (bootparams_parse_string(argv[i]) != 0)
             return 1;
     }
-    /* Without variant=, the lab must have exactly one variant. */
-    unsigned matches = 0;
-    const struct lab_variant *v = NULL;
-    for_each_lab_variant(w) {
-        if (strcmp(w->lab, argv[1]) == 0 && (!variant[0] || strcmp(w->name, variant) == 0)) {
-            v = w;
-            matches++;
-        }
-    }
-    if (matches != 1) {
-        lab_list(valid, sizeof valid);
-        printk("run: '%s%s%s' %s; valid: %s\n", argv[1], variant[0] ? " variant=" : "", variant,
-               matches ? "has several variants: add variant=..." : "is not a lab variant", valid);
+    /* Without variant=, the lab's only or default variant. */
+    const struct lab_variant *v = lab_find(argv[1], variant);
+    if (!v) {
+        lab_list(valid, sizeof valid, argv[1]);
+        printk("run: '%s%s%s' is not one lab variant (give variant=); valid: %s\n", argv[1],
+               variant[0] ? " variant=" : "", variant, valid);
         return 1;
     }
     lab_run(v);

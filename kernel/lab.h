@@ -55,13 +55,30 @@ struct lab_run {
         #l_, #v_, summary_, expected_, min_cpus_,                                       \
         lab_##l_##_##v_##_run, lab_##l_##_##v_##_judge }
 
+/*
+ * LAB_DEFAULT_VARIANT(lab, variant): what `lab=NAME` with no variant= runs
+ * (and `run NAME` at the monitor). Without one, a lab with several variants
+ * asks for variant=.
+ */
+struct lab_default {
+    const char *lab;
+    const char *variant;
+};
+#define LAB_DEFAULT_VARIANT(l_, v_)                                                      \
+    __attribute__((used, section(".lab_defaults"), aligned(8)))                         \
+    static const struct lab_default lab_default_##l_ = { #l_, #v_ }
+
 /* Record a key moment for the timeline: time, CPU, context, IF, and the text. */
 __attribute__((format(printf, 1, 2))) void lab_event(const char *fmt, ...);
 
-/* Is `lab` (and, if non-empty, `variant`) a registered lab? */
+/*
+ * The variant `variant` of `lab`; with an empty variant, the lab's only
+ * variant or its default one. NULL if there is no such (or no single) one.
+ */
 const struct lab_variant *lab_find(const char *lab, const char *variant);
-/* Names of all labs and variants, for messages that list what is valid. */
-void lab_list(char *buf, unsigned long size);
+/* "lab/variant, ..." for messages that list what is valid: the variants of
+ * `lab` if it is a lab, else of every lab. */
+void lab_list(char *buf, unsigned long size, const char *lab);
 
 /* Run a variant and end QEMU with its verdict (never returns). */
 __attribute__((noreturn)) void lab_run(const struct lab_variant *v);

@@ -62,8 +62,8 @@ static void check_test_and_lab(void)
         boot_stop();
     }
     if (param_lab[0] && !lab_find(param_lab, param_variant)) {
-        char valid[512];
-        lab_list(valid, sizeof valid);
+        char valid[1024];
+        lab_list(valid, sizeof valid, param_lab);
         pr_emerg("irqlab: unknown lab '%s%s%s'; valid: %s\n", param_lab,
                  param_variant[0] ? " variant=" : "", param_variant, valid);
         boot_stop();

@@ -65,7 +65,8 @@ run $Q acpi-bad-madt-entry --exit badboot --qemu-arg -device --qemu-arg "$(acpi_
 printf '\nhelp\ninfo\nbogus\nlabs\nhelx\x7fp\npoweroff\n' > build/test-logs/monitor.input
 run $Q monitor --exit pass --input build/test-logs/monitor.input \
     --expect "irqlab> " --expect "reboot    restart" --expect "unknown command 'bogus'; type 'help' for the list" \
-    --expect "usable" --expect "Command line:" --expect "irqlab: power off"
+    --expect "usable" --expect "Command line:" --expect "irqlab: power off" \
+    --expect "variant=lock_spin                    2+ CPUs  expect REPRODUCED      (default)"
 printf '\nreboot\n' > build/test-logs/reboot.input
 run $Q monitor-reboot --exit reboot --input build/test-logs/reboot.input --expect "irqlab: restarting system"
 
@@ -360,3 +361,4 @@ for cpus in 2 4; do
             "${last[@]}"
     fi
 done
+

@@ -149,6 +149,9 @@ static enum lab_verdict judge(struct lab_run *r, char *evidence, unsigned long s
     return LAB_NOT_REPRODUCED;
 }
 
+/* `make run LAB=counted_irq` with no VARIANT= provokes the failure. */
+LAB_DEFAULT_VARIANT(counted_irq, irqsave_hand_over_hand);
+
 LAB_VARIANT(counted_irq, irqsave_hand_over_hand, 1, LAB_REPRODUCED,
             "irqsave A, irqsave B, unlock A: A's flags turn IRQs on while B is held");
 

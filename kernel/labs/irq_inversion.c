@@ -209,6 +209,9 @@ static enum lab_verdict judge_lockdep(struct lab_run *r, char *evidence, unsigne
 
 /* ---------------------------------------------------------------- the variants */
 
+/* `make run LAB=irq_inversion` with no VARIANT= provokes the failure. */
+LAB_DEFAULT_VARIANT(irq_inversion, taken_in_irq);
+
 LAB_VARIANT(irq_inversion, irqs_off_only, 1, LAB_NOT_REPRODUCED,
             "pcpu_lock only ever taken with IRQs off, in task context: not HARDIRQ-safe, lockdep is silent");
 

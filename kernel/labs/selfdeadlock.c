@@ -153,6 +153,9 @@ static void task_plain_lock_then_interrupt(void)
     wait_handled(2);
 }
 
+/* `make run LAB=selfdeadlock` with no VARIANT= provokes the failure. */
+LAB_DEFAULT_VARIANT(selfdeadlock, plain_lock);
+
 LAB_VARIANT(selfdeadlock, plain_lock, 2, LAB_REPRODUCED,
             "task takes dev_lock with spin_lock(), IRQs on; its IRQ handler takes it too: one CPU deadlocks");
 

@@ -657,6 +657,10 @@ static enum lab_verdict judge_cross(struct lab_run *r, char *ev, unsigned long s
     { return judge_(r, ev, size); }
 
 /* 1. The patch's hypothesis, with Linux's restore: no sti ever runs in hardirq. */
+/* `make run LAB=stall` with no VARIANT= shows a stall end to end: CSD report,
+ * hard LOCKUP, RCU stall and OOM, from a root cause with correct irq code. */
+LAB_DEFAULT_VARIANT(stall, lock_spin);
+
 LAB_VARIANT(stall, real_restore, 2, LAB_NOT_REPRODUCED,
             "Linux's restore: lock_release() in hardirq never executes sti; the IPI waits for the iretq");
 STALL_CONFIG(real_restore, stall_run, judge_flush, .rendezvous = true);
