@@ -7,6 +7,7 @@
 #include "kernel/detector_stop.h"
 #include "kernel/lockdep.h"
 #include "kernel/printk.h"
+#include "kernel/string.h"
 #include "kernel/rcu.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
@@ -25,6 +26,10 @@ bool param_x2apic = true;
  * checked by kernel/main.c against the registries, which can list the
  * valid names.
  */
+/* Which of the detector thresholds the command line chose (the stall lab
+ * sets its own values for the others). */
+static bool given_rcu_cpu_stall_timeout, given_watchdog_thresh, given_csd_lock_timeout;
+
 static const struct kparam params[] = {
     { .key = "lab", .type = KPARAM_STRING, .dest = param_lab, .dest_size = sizeof param_lab,
       .valid_desc = "a lab name (see the monitor's `labs`)" },
@@ -45,18 +50,21 @@ static const struct kparam params[] = {
       .valid = lockdep_param_valid, .valid_desc = "on, off, or keep (on, and keep reporting after a report)" },
     { .key = "rcu_cpu_stall_timeout", .type = KPARAM_INT, .dest = &rcu_cpu_stall_timeout, .min = 0, .max = 300,
       .valid_desc = "0-300 (seconds a grace period may last before an RCU stall report; 0 turns the check off; "
-                    "default 3, Linux's is 21)" },
+                    "default 3, Linux's is 21)",
+      .given = &given_rcu_cpu_stall_timeout },
     { .key = "watchdog_thresh", .type = KPARAM_INT, .dest = &watchdog_thresh, .min = 0, .max = 60,
       .valid_desc = "0-60 (seconds: hard lockups are reported after about this long with IF=0, soft "
                     "lockups after twice this long without scheduling; 0 turns both off; default 4, "
-                    "Linux's is 10)" },
+                    "Linux's is 10)",
+      .given = &given_watchdog_thresh },
     { .key = "nmi_watchdog", .type = KPARAM_BOOL, .dest = &param_nmi_watchdog,
       .valid_desc = "on (the buddy hard-lockup detector, the default) or off" },
     { .key = "soft_watchdog", .type = KPARAM_BOOL, .dest = &param_soft_watchdog,
       .valid_desc = "on (the soft-lockup detector and its watchdog/N threads, the default) or off" },
     { .key = "csd_lock_timeout", .type = KPARAM_INT, .dest = &csd_lock_timeout, .min = 0, .max = 600000,
       .valid_desc = "0-600000 (ms a CPU waits on a cross-call csd before reporting it; 0 turns the "
-                    "reports off; default 2000, Linux's is 5000)" },
+                    "reports off; default 2000, Linux's is 5000)",
+      .given = &given_csd_lock_timeout },
     { .key = "panic_on_ipistall", .type = KPARAM_INT, .dest = &panic_on_ipistall, .min = 0, .max = 600000,
       .valid_desc = "0-600000 (ms: a CSD report of a stall older than this fires the stop policy; "
                     "0, the default, never)" },
@@ -75,6 +83,14 @@ static void report(void *ctx, const char *msg)
 int bootparams_parse(void)
 {
     return bootparams_parse_string(boot_info.cmdline);
+}
+
+bool bootparam_given(const char *key)
+{
+    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
+        if (strcmp(params[i].key, key) == 0)
+            return params[i].given && *params[i].given;
+    return false;
 }
 
 int bootparams_parse_string(const char *line)

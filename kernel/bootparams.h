@@ -21,6 +21,9 @@ extern bool param_x2apic;
  * problems.
  */
 int bootparams_parse(void);
+/* Did the command line (or `run`) give `key` a valid value? Only parameters
+ * with a .given flag in the table can say yes. */
+bool bootparam_given(const char *key);
 /* The same for a string of key=value words (the monitor's `run`). */
 int bootparams_parse_string(const char *line);
 

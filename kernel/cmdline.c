@@ -172,37 +172,41 @@ static void bad_value(struct parser *ps, const struct kparam *kp, const char *va
 static void set_param(struct parser *ps, const struct kparam *kp, const char *value)
 {
     int64_t i;
-    bool b;
+    bool b, ok = false;
 
     switch (kp->type) {
     case KPARAM_INT:
-        if (parse_int(value, &i) && i >= kp->min && i <= kp->max)
+        if ((ok = parse_int(value, &i) && i >= kp->min && i <= kp->max))
             *(int *)kp->dest = (int)i;
         else
             bad_value(ps, kp, value);
         break;
     case KPARAM_U64:
-        if (parse_int(value, &i) && i >= 0)
+        if ((ok = parse_int(value, &i) && i >= 0))
             *(uint64_t *)kp->dest = (uint64_t)i;
         else
             bad_value(ps, kp, value);
         break;
     case KPARAM_BOOL:
-        if (parse_bool(value, &b))
+        if ((ok = parse_bool(value, &b)))
             *(bool *)kp->dest = b;
         else
             bad_value(ps, kp, value);
         break;
     case KPARAM_STRING:
-        if (strlen(value) >= kp->dest_size)
+        if (strlen(value) >= kp->dest_size) {
             problem(ps, "cmdline: value for '%s' is too long (at most %zu characters)",
                     kp->key, kp->dest_size > 0 ? kp->dest_size - 1 : 0);
-        else if (kp->valid != NULL && !kp->valid(value))
+        } else if (kp->valid != NULL && !kp->valid(value)) {
             bad_value(ps, kp, value);
-        else
+        } else {
             kstrlcpy(kp->dest, value, kp->dest_size);
+            ok = true;
+        }
         break;
     }
+    if (ok && kp->given)
+        *kp->given = true;
 }
 
 /* The names of all parameters, comma-separated, for the "unknown" message. */

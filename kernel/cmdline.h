@@ -20,6 +20,9 @@ struct kparam {
      * "all, smoke, fault_divide"; NULL: derived from the type (ints "min-max",
      * bools the accepted words, strings nothing). */
     const char *valid_desc;
+    /* Optional: set to true when the command line gives this parameter a
+     * valid value, so code can tell a chosen value from the default. */
+    bool *given;
 };
 
 /* The most entries a parameter table may have. */

@@ -72,9 +72,6 @@ unsigned long rcu_gp_started(void);
 unsigned long rcu_gp_completed(void);
 /* Callbacks queued and not yet invoked, on all CPUs. */
 unsigned long rcu_cbs_queued(void);
-/* Stall reports printed since boot, and when the first one was (ktime ns, 0: none). */
-unsigned long rcu_stall_reports(void);
-uint64_t rcu_first_stall_ns(void);
 
 /* Print the backlog lines of the OOM report (kernel/oom.c): who holds the GP, what waits. */
 void rcu_print_backlog(void);

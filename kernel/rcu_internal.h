@@ -50,7 +50,6 @@ struct rcu_state {
     uint64_t gp_start_ns;           /* when the running (or last) GP started */
     uint64_t stall_next_ns;         /* the next stall check may report at this time (Linux's jiffies_stall) */
     unsigned long nr_stall_reports;
-    uint64_t first_stall_ns;
     struct task_struct *gp_kthread;
     uint64_t gp_activity_ns;        /* when the kthread last woke up (for "kthread starved") */
     unsigned long cbs_invoked;

@@ -141,8 +141,6 @@ void rcu_check_cpu_stall(void)
                                     __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
         return;
     }
-    if (!rcu_state.nr_stall_reports)
-        rcu_state.first_stall_ns = now;
     __atomic_fetch_add(&rcu_state.nr_stall_reports, 1, __ATOMIC_RELEASE);
     if (self)
         print_cpu_stall(now);
@@ -150,14 +148,4 @@ void rcu_check_cpu_stall(void)
         print_other_cpu_stall(now, &stalled);
     detector_fired("RCU stall");
     detector_report_end();
-}
-
-unsigned long rcu_stall_reports(void)
-{
-    return __atomic_load_n(&rcu_state.nr_stall_reports, __ATOMIC_ACQUIRE);
-}
-
-uint64_t rcu_first_stall_ns(void)
-{
-    return rcu_state.first_stall_ns;
 }

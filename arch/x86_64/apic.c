@@ -49,11 +49,6 @@ void apic_eoi(void)
     apic_write(APIC_EOI, 0);
 }
 
-bool apic_vector_in_service(unsigned vector)
-{
-    return (apic_read(APIC_ISR + (vector / 32) * 0x10) >> (vector % 32)) & 1;
-}
-
 bool apic_vector_pending(unsigned vector)
 {
     return (apic_read(APIC_IRR + (vector / 32) * 0x10) >> (vector % 32)) & 1;

@@ -61,8 +61,7 @@ const char *apic_mode_name(void);
 /* End of interrupt: clears the highest in-service bit (SDM 11.8.5). */
 void apic_eoi(void);
 
-/* Is `vector` set in this CPU's in-service (ISR) or request (IRR) register? */
-bool apic_vector_in_service(unsigned vector);
+/* Is `vector` set in this CPU's interrupt request register (IRR)? */
 bool apic_vector_pending(unsigned vector);
 
 /* Send an interrupt command; xAPIC waits until the previous one was accepted. */

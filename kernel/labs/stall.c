@@ -1,4 +1,5 @@
 /* kernel/labs/stall.c: the stall lab (seed 000): CPU 1 waits forever for CPU 0 to take a TLB-flush IPI; why, and why not. */
+#include "kernel/bootparams.h"
 #include "kernel/lab.h"
 #include "kernel/labs/stall.h"
 #include "arch/x86_64/apic.h"
@@ -463,10 +464,6 @@ static int stall_cross_cpu1(void *unused)
 
 /* ---------------------------------------------------------------- one run */
 
-/* The kernel's defaults (kernel/smp.c, kernel/rcu.c, kernel/watchdog.c): a
- * value that differs was given on the command line, and stays. */
-static const int default_csd_lock_timeout = 2000, default_rcu_stall_timeout = 3, default_watchdog_thresh = 4;
-
 /*
  * Detector thresholds, the same for every variant, so that a stall's reports
  * come in a fixed order and the run ends within ~15 s: CSD lock report, hard
@@ -476,11 +473,11 @@ static const int default_csd_lock_timeout = 2000, default_rcu_stall_timeout = 3,
  */
 static void set_lab_thresholds(bool both_cpus_irqs_off)
 {
-    if (csd_lock_timeout == default_csd_lock_timeout)
+    if (!bootparam_given("csd_lock_timeout"))
         csd_lock_timeout = LAB_CSD_LOCK_TIMEOUT_MS;
-    if (rcu_cpu_stall_timeout == default_rcu_stall_timeout)
+    if (!bootparam_given("rcu_cpu_stall_timeout"))
         rcu_cpu_stall_timeout = LAB_RCU_STALL_TIMEOUT;
-    if (watchdog_thresh == default_watchdog_thresh)
+    if (!bootparam_given("watchdog_thresh"))
         watchdog_set_thresh(LAB_WATCHDOG_THRESH);
     param_soft_watchdog = false;
     /* With 2 CPUs both spinning with IF=0 no tick runs anywhere: only the
@@ -656,11 +653,11 @@ static enum lab_verdict judge_cross(struct lab_run *r, char *ev, unsigned long s
     static enum lab_verdict lab_stall_##name##_judge(struct lab_run *r, char *ev, unsigned long size) \
     { return judge_(r, ev, size); }
 
-/* 1. The patch's hypothesis, with Linux's restore: no sti ever runs in hardirq. */
 /* `make run LAB=stall` with no VARIANT= shows a stall end to end: CSD report,
  * hard LOCKUP, RCU stall and OOM, from a root cause with correct irq code. */
 LAB_DEFAULT_VARIANT(stall, lock_spin);
 
+/* 1. The patch's hypothesis, with Linux's restore: no sti ever runs in hardirq. */
 LAB_VARIANT(stall, real_restore, 2, LAB_NOT_REPRODUCED,
             "Linux's restore: lock_release() in hardirq never executes sti; the IPI waits for the iretq");
 STALL_CONFIG(real_restore, stall_run, judge_flush, .rendezvous = true);

@@ -192,6 +192,22 @@ static void string_too_long_is_reported_not_truncated(void)
     CHECK_STR_EQ(name, "0123456789abcde");
 }
 
+static void given_flag_marks_valid_values_only(void)
+{
+    static int level = 7;
+    static bool given;
+    static const struct kparam p[] = {
+        { .key = "level", .type = KPARAM_INT, .dest = &level, .min = 0, .max = 9, .given = &given },
+    };
+
+    given = false;
+    CHECK_INT_EQ(cmdline_parse("level=x", p, 1, NULL, NULL), 1);
+    CHECK(!given);                      /* a bad value leaves the default, not given */
+    CHECK_INT_EQ(cmdline_parse("level=7", p, 1, NULL, NULL), 0);
+    CHECK(given);                       /* given, even though it equals the default */
+    CHECK_INT_EQ(level, 7);
+}
+
 static void quoted_value_keeps_spaces(void)
 {
     static char title[32];
@@ -373,6 +389,7 @@ static const struct test tests[] = {
     TEST(bool_rejects_others),
     TEST(string_checked_by_valid_callback),
     TEST(string_too_long_is_reported_not_truncated),
+    TEST(given_flag_marks_valid_values_only),
     TEST(quoted_value_keeps_spaces),
     TEST(unterminated_quote_is_reported),
     TEST(unknown_parameter_lists_valid_ones),
