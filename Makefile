@@ -3,9 +3,14 @@
 #   make            build the kernel and the GRUB ISO
 #   make run        boot the ISO in QEMU, serial console on this terminal (Ctrl-A X quits)
 #                   CPUS=4 ACCEL=tcg|kvm LAB=name VARIANT=v KARGS="key=value ..."
-#   make test       host unit tests + QEMU tests; ends with "N passed, M failed"
+#   make test       host unit tests + QEMU tests; ends with "N passed, M failed" (ONLY=pattern: a subset)
+#   make grade      score the labs' exercises (LAB=name: one lab); build/grade/results.json for Gradescope
+#   make handout    write the student tree to build/handout (solutions replaced by their stubs)
 #   make qemu-gdb   start QEMU halted with a gdb stub; then `make gdb` in another terminal
 #   make deps       install the packages irqlab needs (run and test do this themselves)
+#
+# QEMU's flags, the GRUB configuration and the exit statuses live in one
+# place, scripts/qemu.py, which every target here boots through.
 
 CPUS    ?= 4
 ACCEL   ?= tcg
@@ -46,17 +51,17 @@ LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 HOSTCFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -I. \
               -fsanitize=address,undefined -fno-sanitize-recover=all
 
-C_SRCS   := $(wildcard arch/x86_64/*.c kernel/*.c kernel/labs/*.c drivers/*.c tests/kernel/*.c)
+C_SRCS   := $(wildcard arch/x86_64/*.c kernel/*.c labs/*/*.c drivers/*.c tests/kernel/*.c)
 ASM_SRCS := $(wildcard boot/*.asm arch/x86_64/*.asm)
 OBJS     := $(C_SRCS:%.c=$(BUILD)/%.o) $(ASM_SRCS:%.asm=$(BUILD)/%.o)
 
-.PHONY: all run test qemu-gdb gdb deps clean host-test check-deps lab-repeat FORCE
+.PHONY: all run test grade handout qemu-gdb gdb deps clean host-test check-deps lab-repeat FORCE
 all: $(BUILD)/kernel.elf $(BUILD)/irqlab.iso
 
 # ---------------------------------------------------------------- packages
 # Tool -> Debian package. `make run` and `make test` install what is missing.
 DEP_TOOLS := qemu-system-x86_64:qemu-system-x86 nasm:nasm grub-mkrescue:grub-common \
-             xorriso:xorriso mformat:mtools gdb:gdb gcc:gcc ld:binutils
+             xorriso:xorriso mformat:mtools gdb:gdb gcc:gcc ld:binutils python3:python3
 MISSING_PKGS = $(strip $(foreach d,$(DEP_TOOLS),$(if $(shell command -v $(word 1,$(subst :, ,$(d))) 2>/dev/null),,$(word 2,$(subst :, ,$(d))))) \
                $(if $(wildcard /usr/lib/grub/i386-pc/modinfo.sh),,grub-pc-bin))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -110,36 +115,16 @@ $(BUILD)/kernel.elf: $(OBJS) $(BUILD)/ksyms.o linker.ld boot/check-image.sh
 	$(Q)sh boot/check-image.sh $@ $(BUILD)/kernel.pass1.elf
 
 # ---------------------------------------------------------------- GRUB ISO
-# One menu entry per way to boot: the monitor, the self-tests, and (added by
-# the lab issues) each lab and variant. GRUB_TIMEOUT=0 boots the first at once.
-GRUB_TIMEOUT ?= 0
-# The labs' entries come from their LAB_VARIANT(lab, variant, ...) lines
-# (kernel/lab.h). OPEN_PAREN keeps make from counting the regex's "(".
-OPEN_PAREN := (
-LAB_VARIANTS := $(shell sed -n 's/^LAB_VARIANT$(OPEN_PAREN)\([a-z0-9_]*\), *\([a-z0-9_]*\),.*/\1\/\2/p' kernel/labs/*.c 2>/dev/null)
-GRUB_ENTRIES := "irqlab: monitor|" "irqlab: self-tests|test=all" \
-                $(foreach lv,$(LAB_VARIANTS),"irqlab lab: $(lv)|lab=$(word 1,$(subst /, ,$(lv))) variant=$(word 2,$(subst /, ,$(lv)))")
+# One menu entry per way to boot: the monitor, the self-tests, and one per
+# lab variant (read from the labs' LAB_VARIANT lines); scripts/qemu.py
+# writes grub.cfg. It boots the first entry at once.
+QEMU_PY := python3 scripts/qemu.py
+LAB_SRCS := $(wildcard labs/*/*.c)
 
-define grub_cfg
-	{ echo "serial --unit=0 --speed=115200"; \
-	  echo "terminal_input serial"; echo "terminal_output serial"; \
-	  echo "set timeout=$(GRUB_TIMEOUT)"; echo "set default=0"; \
-	  for e in $(1) $(GRUB_ENTRIES); do \
-	      title="$${e%%|*}"; args="$${e#*|}"; \
-	      echo "menuentry \"$$title\" {"; echo "    multiboot2 /boot/kernel.elf $$args"; echo "}"; \
-	  done; } > $(2)
-endef
-
-$(BUILD)/iso/boot/grub/grub.cfg: Makefile $(wildcard kernel/labs/*.c)
-	@mkdir -p $(dir $@)
-	@$(call grub_cfg,,$@)
-
-$(BUILD)/irqlab.iso: $(BUILD)/kernel.elf $(BUILD)/iso/boot/grub/grub.cfg
+$(BUILD)/irqlab.iso: $(BUILD)/kernel.elf $(LAB_SRCS) scripts/qemu.py
 	@$(MAKE) --no-print-directory check-deps
 	@echo "  ISO     $@"
-	$(Q)cp $(BUILD)/kernel.elf $(BUILD)/iso/boot/kernel.elf
-	$(Q)grub-mkrescue -d /usr/lib/grub/i386-pc -o $@ $(BUILD)/iso 2>$(BUILD)/grub-mkrescue.log || \
-	    { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+	$(Q)$(QEMU_PY) --make-iso $@
 
 # `make run` boots an ISO whose first (default) entry carries this command line.
 RUN_CMDLINE := $(strip $(if $(LAB),lab=$(LAB)) $(if $(VARIANT),variant=$(VARIANT)) $(KARGS))
@@ -148,48 +133,29 @@ $(BUILD)/run/cmdline: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(RUN_CMDLINE)' | cmp -s - $@ || echo '$(RUN_CMDLINE)' > $@
 
-$(BUILD)/run.iso: $(BUILD)/kernel.elf $(BUILD)/run/cmdline
-	@mkdir -p $(BUILD)/run/iso/boot/grub
-	@$(call grub_cfg,"irqlab: $(or $(RUN_CMDLINE),monitor)|$(RUN_CMDLINE)",$(BUILD)/run/iso/boot/grub/grub.cfg)
+$(BUILD)/run.iso: $(BUILD)/kernel.elf $(BUILD)/run/cmdline $(LAB_SRCS) scripts/qemu.py
 	@echo "  ISO     $@"
-	$(Q)cp $(BUILD)/kernel.elf $(BUILD)/run/iso/boot/kernel.elf
-	$(Q)grub-mkrescue -d /usr/lib/grub/i386-pc -o $@ $(BUILD)/run/iso 2>$(BUILD)/grub-mkrescue.log || \
-	    { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+	$(Q)$(QEMU_PY) --make-iso $@ -- $(RUN_CMDLINE)
 
 # ---------------------------------------------------------------- QEMU
-ifeq ($(ACCEL),kvm)
-QEMU_ACCEL := -accel kvm
-else ifeq ($(ACCEL),tcg)
-QEMU_ACCEL := -accel tcg
-else
+ifeq ($(filter $(ACCEL),tcg kvm),)
 $(error ACCEL=$(ACCEL) is not valid; use ACCEL=tcg (default) or ACCEL=kvm)
 endif
 ifeq ($(filter $(CPUS),1 2 3 4 5 6 7 8),)
 $(error CPUS=$(CPUS) is not valid; use 1 to 8)
 endif
-
-QEMU_FLAGS := -m 128M -smp $(CPUS) $(QEMU_ACCEL) -no-reboot \
-              -device isa-debug-exit,iobase=0xf4,iosize=0x04
 GDBPORT := $(shell expr 26000 + $$(id -u) % 5000)
 
+# Fails only when the run itself went wrong (an oops, a refused boot, a
+# hang): a lab's verdict, either way, is a run that went right.
 run: check-deps $(BUILD)/run.iso
 	@echo "irqlab: booting with $(CPUS) CPUs ($(ACCEL)); quit QEMU with Ctrl-A then X"
-	@qemu-system-x86_64 $(QEMU_FLAGS) -nographic -cdrom $(BUILD)/run.iso; \
-	    status=$$?; \
-	    case $$status in \
-	        0|33) ;; \
-	        35) echo "irqlab: QEMU exited with status 35: a test failed or the kernel oopsed" ;; \
-	        37) echo "irqlab: QEMU exited with status 37: the boot stopped (bad boot information or command line)" ;; \
-	        39) echo "irqlab: QEMU exited with status 39: a hang detector stopped the machine" ;; \
-	        41) echo "irqlab: QEMU exited with status 41: the lab reproduced its bug" ;; \
-	        43) echo "irqlab: QEMU exited with status 43: the lab ran and the bug did not happen" ;; \
-	        *)  echo "irqlab: QEMU exited with status $$status" ;; \
-	    esac
+	@$(QEMU_PY) --interactive --iso $(BUILD)/run.iso --cpus $(CPUS) --accel $(ACCEL)
 
 qemu-gdb: check-deps $(BUILD)/run.iso
 	@echo "irqlab: QEMU is halted, waiting for gdb on port $(GDBPORT)."
 	@echo "        In another terminal, in this directory: make gdb"
-	qemu-system-x86_64 $(QEMU_FLAGS) -nographic -cdrom $(BUILD)/run.iso -S -gdb tcp::$(GDBPORT)
+	@$(QEMU_PY) --interactive --iso $(BUILD)/run.iso --cpus $(CPUS) --accel $(ACCEL) --gdb $(GDBPORT)
 
 gdb: $(BUILD)/kernel.elf
 	gdb -q $(BUILD)/kernel.elf -ex "target remote localhost:$(GDBPORT)"
@@ -204,23 +170,38 @@ $(BUILD)/host/test_%: $$(host_$$*_SRCS) $$(wildcard tests/host/*.h kernel/*.h)
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(HOSTCC) $(HOSTCFLAGS) $(host_$*_SRCS) -o $@
 
-# Writes ACPI tables, good and broken, for the bad-MADT boots in tests/qemu-suite.sh.
+# Writes ACPI tables, good and broken, for the bad-MADT boots in tests/checks/boot.toml.
 $(BUILD)/host/acpi-fixture: tests/acpi-fixture.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(HOSTCC) $(HOSTCFLAGS) $< -o $@
 
+ACPI_FIXTURES := $(foreach k,good bad-madt-checksum no-madt bad-madt-entry,$(BUILD)/acpi/$(k).bin)
+$(BUILD)/acpi/%.bin: $(BUILD)/host/acpi-fixture
+	@mkdir -p $(dir $@)
+	$(Q)$< $* 0x4000000 > $@
+
 host-test: $(HOST_BINS)
 	@for t in $(HOST_BINS); do $$t; done
 
-test: check-deps all $(HOST_BINS) $(BUILD)/host/acpi-fixture
-	@bash tests/run-all.sh $(HOST_BINS)
+# Every check in tests/checks/ and labs/*/checks*.toml, then the student
+# tree's grade (scripts/test.py). ONLY=pattern runs the checks whose names match.
+test: check-deps all $(HOST_BINS) $(ACPI_FIXTURES)
+	@ONLY="$(ONLY)" python3 scripts/test.py $(HOST_BINS)
+
+# The labs' graded checks, gradelib-style, ending "Score: X/Y" (scripts/grade.py).
+grade: check-deps $(BUILD)/kernel.elf
+	@python3 scripts/grade.py --lab "$(LAB)"
+
+# The student tree: solutions replaced by their stubs, teacher-only files left out.
+handout:
+	@python3 scripts/handout.py $(BUILD)/handout
 
 # Run one lab variant N times in a row and count the verdicts (determinism check):
 #   make lab-repeat LAB=stall VARIANT=real_restore CPUS=4 N=20
 N ?= 20
 lab-repeat: check-deps $(BUILD)/kernel.elf
-	@bash tests/lab-repeat.sh "$(LAB)" "$(VARIANT)" "$(CPUS)" "$(N)"
+	@python3 scripts/lab_repeat.py --cpus $(CPUS) -n $(N) "$(LAB)" "$(VARIANT)"
 
 clean:
 	rm -rf $(BUILD)

@@ -1,5 +1,6 @@
 /* kernel/hrtimer.c: high-resolution timers: a sorted queue per CPU, run and re-armed by hrtimer_interrupt(). */
 #include "kernel/hrtimer.h"
+#include "kernel/lab_hooks.h"
 #include "arch/x86_64/apic_timer.h"
 #include "arch/x86_64/percpu.h"
 #include "kernel/bug.h"
@@ -32,8 +33,6 @@ struct hrtimer_cpu_base {
     bool hang_reported;             /* "interrupt took" printed already on this CPU */
     unsigned long nr_hangs;         /* times the hang guard gave up, for `time` and the tests */
 };
-
-bool hrtimer_hang_guard = true;
 
 static struct hrtimer_cpu_base hrtimer_bases[NR_CPUS];
 
@@ -284,7 +283,8 @@ static void __hrtimer_run_queues(struct hrtimer_cpu_base *base, uint64_t now)
  * than the timers' periods), go round again, at most three times; then
  * give up for a while: print how long the interrupt took and push the
  * next event out by that long (at most 100 ms), so the CPU gets to do
- * something else. hrtimer_hang_guard = false removes that limit.
+ * something else. The lab hook LAB_HOOK_NO_HRTIMER_HANG_GUARD removes that
+ * limit (kernel/lab_hooks.h).
  */
 void hrtimer_interrupt(void)
 {
@@ -317,7 +317,7 @@ retry:
     /* The next timer expired while we ran the others. */
     raw_spin_lock(&base->lock);
     now = ktime_get_ns();
-    if (++retries < 3 || !hrtimer_hang_guard)
+    if (++retries < 3 || lab_hook(LAB_HOOK_NO_HRTIMER_HANG_GUARD))
         goto retry;
 
     /* The hang guard: three passes were not enough. */

@@ -37,17 +37,6 @@ struct hrtimer {
     unsigned state;                             /* HRTIMER_STATE_* */
 };
 
-/*
- * Off only for the lab's unguarded variant. With it on (the default),
- * hrtimer_interrupt() behaves as Linux's: when timers are already expired
- * again after three passes, it prints "hrtimer: interrupt took N ns" (once
- * per CPU) and pushes the next interrupt out, so the CPU gets to run
- * something else. With it off, a callback that re-arms itself in the past
- * keeps the interrupt looping with IF=0 forever: the CPU never leaves
- * hardirq, and only an NMI can still reach it.
- */
-extern bool hrtimer_hang_guard;
-
 /* Prepare a timer: inactive, bound to this CPU's base until it is started. */
 void hrtimer_init(struct hrtimer *timer, enum hrtimer_restart (*function)(struct hrtimer *));
 

@@ -9,9 +9,6 @@
 
 unsigned long bogus_irq_restore_count;
 
-/* The stall lab's switch (arch/x86_64/irqflags.h): off, as in Linux. */
-bool broken_irq_restore;
-
 void warn_bogus_irq_restore(void)
 {
     __atomic_fetch_add(&bogus_irq_restore_count, 1, __ATOMIC_RELAXED);

@@ -1,5 +1,6 @@
 /* kernel/lockdep.c: the lock validator: lock classes, a dependency graph searched for cycles, and hardirq usage rules (Linux's lockdep, cut down). */
 #include "kernel/lockdep.h"
+#include "kernel/lab_hooks.h"
 #include "kernel/lockdep_internals.h"
 #include "arch/x86_64/dumpstack.h"
 #include "arch/x86_64/percpu.h"
@@ -80,16 +81,15 @@ static enum lockdep_ctx lockdep_context(void)
  * raw_local_irq_restore() executes sti only when the saved IF was 1.
  */
 /*
- * Lab switch, for the stall lab only (kernel/labs/stall.c); false, Linux's
- * behaviour, unless a lab variant turns it on: seed 000's patch. With it
- * on, the hooks skip their raw_local_irq_save()/restore() in hardirq
- * context (IF is 0 there anyway), so no restore, broken or not, runs there.
+ * The lab hook LAB_HOOK_LOCKDEP_SKIP_IRQ_SAVE_IN_HARDIRQ (kernel/lab_hooks.h),
+ * off unless a stall lab variant turns it on: seed 000's patch. With it on,
+ * the hooks skip their raw_local_irq_save()/restore() in hardirq context
+ * (IF is 0 there anyway), so no restore, broken or not, runs there.
  */
-bool lockdep_skip_irq_save_in_hardirq;
 
 static bool lockdep_irq_save_skipped(void)
 {
-    return __builtin_expect(lockdep_skip_irq_save_in_hardirq, 0) && in_hardirq();
+    return lab_hook(LAB_HOOK_LOCKDEP_SKIP_IRQ_SAVE_IN_HARDIRQ) && in_hardirq();
 }
 
 static struct lockdep_cpu *lockdep_enter(unsigned long *flags)

@@ -87,6 +87,16 @@ extern volatile unsigned lockdep_report_count;
 const char *lockdep_report_name(enum lockdep_report type);
 
 /*
+ * For labs and tests: what the validator has learnt about a lock, read
+ * without its lock (a snapshot; exact when nothing else takes locks).
+ * lockdep_usage_string() writes the usage states of the lock's class as
+ * lockdep prints them: "{IN-HARDIRQ-W}", "{IN-HARDIRQ-W,HARDIRQ-ON-W}", "{}".
+ * lockdep_has_dependency(): was `to` ever taken while `from` was held?
+ */
+void lockdep_usage_string(const struct lockdep_map *map, char *buf, unsigned long size);
+bool lockdep_has_dependency(const struct lockdep_map *from, const struct lockdep_map *to);
+
+/*
  * For self-tests only: forget every dependency and irq usage (the classes
  * stay), clear lockdep_last_report and turn the validator back on. Call it
  * holding no validated lock.

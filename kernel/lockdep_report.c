@@ -15,6 +15,31 @@ static const char *const usage_str[LOCK_USAGE_STATES] = {
     [LOCK_ENABLED_HARDIRQ] = "HARDIRQ-ON-W",
 };
 
+void lockdep_usage_string(const struct lockdep_map *map, char *buf, unsigned long size)
+{
+    const struct lock_class *c = map->class_cache;
+    unsigned mask = c ? __atomic_load_n(&c->usage_mask, __ATOMIC_RELAXED) : 0;
+    unsigned long used = (unsigned long)ksnprintf(buf, size, "{");
+
+    for (int b = 0; b < LOCK_USAGE_STATES; b++)
+        if ((mask & (1U << b)) && used < size)
+            used += (unsigned long)ksnprintf(buf + used, size - used, "%s%s", used > 1 ? "," : "", usage_str[b]);
+    if (used < size)
+        ksnprintf(buf + used, size - used, "}");
+}
+
+bool lockdep_has_dependency(const struct lockdep_map *from, const struct lockdep_map *to)
+{
+    const struct lock_class *f = from->class_cache, *t = to->class_cache;
+
+    if (!f || !t)
+        return false;
+    for (int e = f->locks_after; e >= 0; e = lock_edges[e].next_after)
+        if (lock_edges[e].to == t)
+            return true;
+    return false;
+}
+
 static const char *const ctx_name[LOCKDEP_NR_CTX] = { "task", "hardirq", "NMI" };
 
 /*

@@ -271,6 +271,11 @@ void synchronize_rcu(void)
 unsigned long rcu_gp_started(void)   { return __atomic_load_n(&rcu_state.gp_started, __ATOMIC_ACQUIRE); }
 unsigned long rcu_gp_completed(void) { return __atomic_load_n(&rcu_state.gp_completed, __ATOMIC_ACQUIRE); }
 
+bool rcu_gp_waits_for_cpu(unsigned cpu)
+{
+    return rcu_gp_in_progress() && cpumask_test_cpu(cpu, &rcu_state.qs_pending);
+}
+
 /* "1,3" into buf: the CPUs in mask. */
 static void format_cpus(char *buf, unsigned long size, const struct cpumask *mask)
 {

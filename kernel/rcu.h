@@ -70,6 +70,8 @@ extern int rcu_cpu_stall_timeout;
 /* Grace periods started and completed since boot; a GP runs while they differ. */
 unsigned long rcu_gp_started(void);
 unsigned long rcu_gp_completed(void);
+/* A grace period is running and still waits for `cpu`'s quiescent state. */
+bool rcu_gp_waits_for_cpu(unsigned cpu);
 /* Callbacks queued and not yet invoked, on all CPUs. */
 unsigned long rcu_cbs_queued(void);
 

@@ -2,6 +2,7 @@
 #define pr_fmt(fmt) "smp: " fmt
 
 #include "kernel/smp.h"
+#include "kernel/lab_hooks.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/dumpstack.h"
 #include "arch/x86_64/irq.h"
@@ -27,22 +28,21 @@ static call_single_data_t csd_data[NR_CPUS];
 static call_single_data_t cfd_data[NR_CPUS][NR_CPUS];
 
 /*
- * Lab switch, for the stall lab only (kernel/labs/stall.c): the "lowvec"
- * configuration. false, Linux's layout, unless a lab variant turns it on.
- * With it on, both call-function IPIs go out on vectors of class 0x3
+ * The lab hook LAB_HOOK_CALL_FUNCTION_LOWVEC (kernel/lab_hooks.h): the stall
+ * lab's "lowvec" configuration, off (Linux's layout) unless a lab variant
+ * turns it on. With it on, both call-function IPIs go out on vectors of class 0x3
  * (arch/x86_64/irq_vectors.h), below every other interrupt source but the
  * ISA devices, instead of class 0xF, above all of them. Same handler.
  */
-bool call_function_lowvec;
 
 static unsigned call_function_single_vector(void)
 {
-    return call_function_lowvec ? CALL_FUNCTION_SINGLE_LOW_VECTOR : CALL_FUNCTION_SINGLE_VECTOR;
+    return lab_hook(LAB_HOOK_CALL_FUNCTION_LOWVEC) ? CALL_FUNCTION_SINGLE_LOW_VECTOR : CALL_FUNCTION_SINGLE_VECTOR;
 }
 
 static unsigned call_function_vector(void)
 {
-    return call_function_lowvec ? CALL_FUNCTION_LOW_VECTOR : CALL_FUNCTION_VECTOR;
+    return lab_hook(LAB_HOOK_CALL_FUNCTION_LOWVEC) ? CALL_FUNCTION_LOW_VECTOR : CALL_FUNCTION_VECTOR;
 }
 
 /* Push csd; true if the queue was empty, i.e. the target needs an IPI. */
@@ -266,7 +266,7 @@ void smp_ipi_init(void)
 {
     request_vector(CALL_FUNCTION_VECTOR, call_function_interrupt, "Function call interrupts");
     request_vector(CALL_FUNCTION_SINGLE_VECTOR, call_function_interrupt, "Single function call interrupts");
-    /* The stall lab's lowvec configuration (call_function_lowvec, above). */
+    /* The lowvec configuration (LAB_HOOK_CALL_FUNCTION_LOWVEC, above). */
     request_vector(CALL_FUNCTION_LOW_VECTOR, call_function_interrupt, "Function call interrupts (lowvec)");
     request_vector(CALL_FUNCTION_SINGLE_LOW_VECTOR, call_function_interrupt,
                    "Single function call interrupts (lowvec)");

@@ -1,5 +1,6 @@
 /* kernel/time.c: the TSC clock (calibrated on the PIT), delays, the per-CPU tick, and the `time` command. */
 #include "kernel/time.h"
+#include "kernel/lab_hooks.h"
 #include "arch/x86_64/apic_timer.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
@@ -262,7 +263,7 @@ MONITOR_COMMAND(time, "uptime, jiffies, clock rates, and per-CPU ticks and queue
     printk("jiffies:     %lu (HZ=%d, a tick every %lu ns)\n", jiffies, param_hz, tick_nsec);
     printk("tsc:         %u kHz\n", tsc_khz);
     printk("apic timer:  %u kHz (divide-by-16, one-shot)\n", lapic_timer_khz);
-    printk("hang guard:  %s\n", hrtimer_hang_guard ? "on" : "off");
+    printk("hang guard:  %s\n", lab_hook(LAB_HOOK_NO_HRTIMER_HANG_GUARD) ? "off (lab hook)" : "on");
     printk("CPU        ticks  hrtimers  hangs\n");
     for_each_online_cpu(cpu)
         printk("%3u %12lu %9u %6lu\n", cpu, percpu_area[cpu].tick_count, hrtimer_nr_queued(cpu),

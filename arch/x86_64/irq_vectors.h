@@ -16,10 +16,10 @@
  *  0x20+   0x2    external (IOAPIC) devices     after the handler
  *  0x3b    0x3    call-function-single, lowvec  first (the stall lab's "lowvec"
  *  0x3c    0x3    call-function, lowvec         configuration only: kernel/smp.c
- *                                               call_function_lowvec)
+ *                                               LAB_HOOK_CALL_FUNCTION_LOWVEC)
  *  0x40-4f 0x4    self-test IPIs (tests/kernel) as each test says
  *  0x51    0x5    the stall lab's NIC           after the handler, as a device
- *                                               (kernel/labs/stall.c)
+ *                                               (labs/stall/stall.c)
  *  0x52-54 0x5    the selfdeadlock, irq_inversion as each lab says
  *                 and counted_irq labs' devices (self-IPIs, defined in each lab)
  *  0xec    0xE    local APIC timer              FIRST, before the hrtimers run,

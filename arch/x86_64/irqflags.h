@@ -6,6 +6,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
 #include "kernel/hardirq.h"
+#include "kernel/lab_hooks.h"
 
 /*
  * The arch_ layer: the instructions, nothing else. IF is RFLAGS bit 9;
@@ -84,17 +85,16 @@ static inline unsigned long arch_local_irq_save(void)
 }
 
 /*
- * Lab switch, for the stall lab only (kernel/labs/stall.c); false, Linux's
- * behaviour, unless a lab variant turns it on. Seed 000's patch believes a
+ * The lab hook LAB_HOOK_IRQ_RESTORE_OPENS_WINDOW (kernel/lab_hooks.h), off
+ * unless a stall lab variant turns it on. Seed 000's patch believes a
  * restore in a hardirq handler executes sti and "briefly re-enables IRQs".
- * With the switch on, a restore in hardirq context (not NMI) whose saved
+ * With the hook on, a restore in hardirq context (not NMI) whose saved
  * flags have IF clear does exactly that: sti, one instruction (sti's
  * shadow: the CPU takes no interrupt before the instruction after sti has
  * run, SDM Vol. 2B STI), then cli, back to the saved state. That is the
  * patch's window at its most generous: every interrupt that is pending and
  * deliverable (class above PPR, SDM Vol. 3A 11.8.3.1) gets in after the nop.
  */
-extern bool broken_irq_restore;
 
 static inline void arch_broken_irq_window(void)
 {
@@ -112,8 +112,8 @@ static inline void arch_local_irq_restore(unsigned long flags)
 {
     if (!arch_irqs_disabled_flags(flags))
         arch_local_irq_enable();
-    else if (__builtin_expect(broken_irq_restore, 0) && in_hardirq() && !in_nmi())
-        arch_broken_irq_window();       /* the stall lab's switch, above */
+    else if (lab_hook(LAB_HOOK_IRQ_RESTORE_OPENS_WINDOW) && in_hardirq() && !in_nmi())
+        arch_broken_irq_window();       /* the lab hook, above */
 }
 
 #endif

@@ -1,4 +1,4 @@
-/* kernel/labs/selfdeadlock.c: lab "selfdeadlock": a lock shared by a task and an interrupt handler on one CPU (seed 003). */
+/* labs/selfdeadlock/selfdeadlock.c: lab "selfdeadlock": a lock shared by a task and an interrupt handler on one CPU (seed 003). */
 #include "kernel/lab.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/irq.h"

@@ -1,4 +1,4 @@
-/* kernel/labs/irq_inversion.c: lab "irq_inversion": what makes a lock HARDIRQ-safe for lockdep, and the inversion that follows (seed 002). */
+/* labs/irq_inversion/irq_inversion.c: lab "irq_inversion": what makes a lock HARDIRQ-safe for lockdep, and the inversion that follows (seed 002). */
 #include "kernel/lab.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/irq.h"
@@ -6,7 +6,6 @@
 #include "kernel/hardirq.h"
 #include "kernel/irqflags.h"
 #include "kernel/lockdep.h"
-#include "kernel/lockdep_internals.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
 #include "kernel/spinlock.h"
@@ -134,32 +133,23 @@ static void free_from_interrupt(void)
 
 /* ---------------------------------------------------------------- observing lockdep */
 
-/* "{IN-HARDIRQ-W}", "{HARDIRQ-ON-W}", both, or "{}": the class's usage bits, read from the validator. */
-static const char *usage_of(spinlock_t *lock)
-{
-    const struct lock_class *c = lock->dep_map.class_cache;
-    unsigned m = c ? __atomic_load_n(&c->usage_mask, __ATOMIC_RELAXED) : 0;
+/* Both locks' usage as lockdep prints it: "{IN-HARDIRQ-W}", "{HARDIRQ-ON-W}", both, or "{}". */
+struct usage {
+    char pcpu[32], vmap[32];
+};
 
-    if ((m & LOCKF_USED_IN_HARDIRQ) && (m & LOCKF_ENABLED_HARDIRQ))
-        return "{IN-HARDIRQ-W,HARDIRQ-ON-W}";
-    if (m & LOCKF_USED_IN_HARDIRQ)
-        return "{IN-HARDIRQ-W}";
-    if (m & LOCKF_ENABLED_HARDIRQ)
-        return "{HARDIRQ-ON-W}";
-    return "{}";
+static struct usage usage_now(void)
+{
+    struct usage u;
+
+    lockdep_usage_string(&pcpu_lock.dep_map, u.pcpu, sizeof u.pcpu);
+    lockdep_usage_string(&vmap_lock.dep_map, u.vmap, sizeof u.vmap);
+    return u;
 }
 
-/* Has the validator recorded the dependency from -> to? (A snapshot, read without its lock: only this CPU adds edges here.) */
 static bool has_dependency(spinlock_t *from, spinlock_t *to)
 {
-    const struct lock_class *f = from->dep_map.class_cache, *t = to->dep_map.class_cache;
-
-    if (!f || !t)
-        return false;
-    for (int e = f->locks_after; e >= 0; e = lock_edges[e].next_after)
-        if (lock_edges[e].to == t)
-            return true;
-    return false;
+    return lockdep_has_dependency(&from->dep_map, &to->dep_map);
 }
 
 static void step(const char *what, void (*fn)(void))
@@ -174,8 +164,9 @@ static void step(const char *what, void (*fn)(void))
 
 static void show_state(void)
 {
-    lab_event("state: pcpu_lock %s, vmap_lock %s; pcpu->vmap %s", usage_of(&pcpu_lock),
-              usage_of(&vmap_lock), has_dependency(&pcpu_lock, &vmap_lock) ? "recorded" : "none");
+    struct usage u = usage_now();
+
+    lab_event("state: pcpu_lock %s, vmap_lock %s; pcpu->vmap %s", u.pcpu, u.vmap, has_dependency(&pcpu_lock, &vmap_lock) ? "recorded" : "none");
 }
 
 static void setup(vector_handler_t handler)
@@ -193,16 +184,16 @@ static enum lab_verdict judge_lockdep(struct lab_run *r, char *evidence, unsigne
 {
     unsigned reports = lockdep_report_count - obs.lockdep_reports_before;
     enum lockdep_report last = lockdep_last_report;
+    struct usage u = usage_now();
 
     (void)r;
     if (reports && (last == LOCKDEP_IRQ_INVERSION || last == LOCKDEP_SAFE_TO_UNSAFE)) {
         ksnprintf(evidence, size, "lockdep: %s (%u report%s); pcpu_lock %s, vmap_lock %s",
-                  lockdep_report_name(last), reports, reports == 1 ? "" : "s", usage_of(&pcpu_lock),
-                  usage_of(&vmap_lock));
+                  lockdep_report_name(last), reports, reports == 1 ? "" : "s", u.pcpu, u.vmap);
         return LAB_REPRODUCED;
     }
     ksnprintf(evidence, size, "lockdep: %s; pcpu_lock %s, vmap_lock %s, pcpu_lock -> vmap_lock %s",
-              reports ? lockdep_report_name(last) : "no report", usage_of(&pcpu_lock), usage_of(&vmap_lock),
+              reports ? lockdep_report_name(last) : "no report", u.pcpu, u.vmap,
               has_dependency(&pcpu_lock, &vmap_lock) ? "recorded" : "none");
     return LAB_NOT_REPRODUCED;
 }

@@ -1,4 +1,4 @@
-/* kernel/labs/counted_irq.c: lab "counted_irq": hand-over-hand locking with irqsave, counted, and scoped interrupt disabling (seed 001). */
+/* labs/counted_irq/counted_irq.c: lab "counted_irq": hand-over-hand locking with irqsave, counted, and scoped interrupt disabling (seed 001). */
 #include "kernel/lab.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/irq.h"

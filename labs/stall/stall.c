@@ -1,7 +1,6 @@
-/* kernel/labs/stall.c: the stall lab (seed 000): CPU 1 waits forever for CPU 0 to take a TLB-flush IPI; why, and why not. */
+/* labs/stall/stall.c: the stall lab (seed 000): CPU 1 waits forever for CPU 0 to take a TLB-flush IPI; why, and why not. */
 #include "kernel/bootparams.h"
 #include "kernel/lab.h"
-#include "kernel/labs/stall.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/irq.h"
 #include "arch/x86_64/irq_vectors.h"
@@ -14,12 +13,12 @@
 #include "kernel/hardirq.h"
 #include "kernel/hrtimer.h"
 #include "kernel/irqflags.h"
+#include "kernel/lab_hooks.h"
 #include "kernel/objpool.h"
 #include "kernel/panic.h"
 #include "kernel/page_alloc.h"
 #include "kernel/printk.h"
 #include "kernel/rcu.h"
-#include "kernel/rcu_internal.h"
 #include "kernel/sched.h"
 #include "kernel/smp.h"
 #include "kernel/spinlock.h"
@@ -28,7 +27,7 @@
 #include "kernel/watchdog.h"
 
 /*
- * The story (docs/labs/stall.md tells it at length). CPU 0 runs a timer
+ * The story (README.md, next to this file, tells it at length). CPU 0 runs a timer
  * callback modelled on taprio's advance_sched(): every millisecond, in
  * hardirq context, it reads the current gate list from a page in the
  * vmalloc area and takes the schedule's lock. CPU 1 moves that page
@@ -84,10 +83,10 @@ enum stall_cpu1_lock {
 };
 
 struct stall_config {
-    bool broken_restore;        /* broken_irq_restore: the patch's belief about the restore */
-    bool patch_skip;            /* lockdep_skip_irq_save_in_hardirq: the patch itself */
-    bool lowvec;                /* call_function_lowvec: the IPIs in class 0x3 */
-    bool unguarded;             /* hrtimer_hang_guard off: no limit on a looping timer interrupt */
+    bool broken_restore;        /* LAB_HOOK_IRQ_RESTORE_OPENS_WINDOW: the patch's belief about the restore */
+    bool patch_skip;            /* LAB_HOOK_LOCKDEP_SKIP_IRQ_SAVE_IN_HARDIRQ: the patch itself */
+    bool lowvec;                /* LAB_HOOK_CALL_FUNCTION_LOWVEC: the IPIs in class 0x3 */
+    bool unguarded;             /* LAB_HOOK_NO_HRTIMER_HANG_GUARD: no limit on a looping timer interrupt */
     bool storm;                 /* before it flushes, CPU 1 asks the callback to re-arm in the past */
     bool rendezvous;            /* one callback waits, lock held, IF=0, until the IPI is pending */
     bool nic;                   /* CPU 1 first raises the NIC's interrupt, whose handler takes the lock */
@@ -145,7 +144,7 @@ static unsigned long cpu0_call_function_irqs(void)
 {
     const uint64_t *c = percpu_area[0].irq_count;
 
-    return call_function_lowvec ? c[CALL_FUNCTION_LOW_VECTOR] + c[CALL_FUNCTION_SINGLE_LOW_VECTOR]
+    return lab_hook(LAB_HOOK_CALL_FUNCTION_LOWVEC) ? c[CALL_FUNCTION_LOW_VECTOR] + c[CALL_FUNCTION_SINGLE_LOW_VECTOR]
                                 : c[CALL_FUNCTION_VECTOR] + c[CALL_FUNCTION_SINGLE_VECTOR];
 }
 
@@ -153,7 +152,7 @@ static unsigned long cpu0_call_function_irqs(void)
  * single vector, several the broadcast one: kernel/smp.c.) */
 static bool call_function_ipi_pending(void)
 {
-    if (call_function_lowvec)
+    if (lab_hook(LAB_HOOK_CALL_FUNCTION_LOWVEC))
         return apic_vector_pending(CALL_FUNCTION_LOW_VECTOR) ||
                apic_vector_pending(CALL_FUNCTION_SINGLE_LOW_VECTOR);
     return apic_vector_pending(CALL_FUNCTION_VECTOR) || apic_vector_pending(CALL_FUNCTION_SINGLE_VECTOR);
@@ -185,7 +184,7 @@ static void stall_rendezvous(void)
     OBS_SET(flushes_at_rv, percpu_area[0].tlb_remote_flushes);
     OBS_SET(rendezvous_done, true);
     lab_event("callback: IPI pending in IRR (class %#x)%s",
-              (call_function_lowvec ? CALL_FUNCTION_LOW_VECTOR : CALL_FUNCTION_VECTOR) >> 4,
+              (lab_hook(LAB_HOOK_CALL_FUNCTION_LOWVEC) ? CALL_FUNCTION_LOW_VECTOR : CALL_FUNCTION_VECTOR) >> 4,
               obs.cfg->nic ? ", the NIC's too (class 0x5)" : "");
 }
 
@@ -308,7 +307,7 @@ static void hold_grace_period(void)
     rcu_read_lock();
     if (o)
         obj_free_rcu(o);
-    while (!(rcu_gp_in_progress() && cpumask_test_cpu(1, &rcu_state.qs_pending)))
+    while (!rcu_gp_waits_for_cpu(1))
         cpu_relax();
     OBS_SET(gp_held, rcu_gp_started());
     lab_event("grace period %lu started; it needs CPU 1's quiescent state", obs.gp_held);
@@ -354,7 +353,7 @@ static void spin_until(bool (*cond)(void))
 
 static bool storm_running(void)
 {
-    if (hrtimer_hang_guard)
+    if (!lab_hook(LAB_HOOK_NO_HRTIMER_HANG_GUARD))
         return hrtimer_nr_hangs(0) > obs.hangs_at_storm;       /* the guard gave up at least once */
     return OBS_GET(cb_per_irq_max) >= STORM_CONFIRMED;         /* one interrupt that never ends */
 }
@@ -396,7 +395,7 @@ static int stall_cpu1(void *unused)
         OBS_SET(storm_go, true);
         lab_event("callback now re-arms itself in the past (a storm)");
         spin_until(storm_running);
-        lab_event(hrtimer_hang_guard ? "storm: the hang guard gave up once (hrtimer: interrupt took ...)"
+        lab_event(!lab_hook(LAB_HOOK_NO_HRTIMER_HANG_GUARD) ? "storm: the hang guard gave up once (hrtimer: interrupt took ...)"
                                      : "storm: CPU 0 loops in hrtimer_interrupt(), IF=0");
     }
     if (c->cpu1_lock == CPU1_DROPS_LOCK)
@@ -520,15 +519,12 @@ static void stall_prepare(struct lab_run *r, const struct stall_config *c)
      * any other stops at the first report (which would be a bug). */
     if (r->v->expected == LAB_REPRODUCED)
         detector_stop_at = final_detector(c);
-    broken_irq_restore = c->broken_restore;
-    lockdep_skip_irq_save_in_hardirq = c->patch_skip;
-    call_function_lowvec = c->lowvec;
-    hrtimer_hang_guard = !c->unguarded;
+    lab_hook_set(LAB_HOOK_IRQ_RESTORE_OPENS_WINDOW, c->broken_restore);
+    lab_hook_set(LAB_HOOK_LOCKDEP_SKIP_IRQ_SAVE_IN_HARDIRQ, c->patch_skip);
+    lab_hook_set(LAB_HOOK_CALL_FUNCTION_LOWVEC, c->lowvec);
+    lab_hook_set(LAB_HOOK_NO_HRTIMER_HANG_GUARD, c->unguarded);
     request_vector(STALL_LAB_NIC_VECTOR, stall_nic_interrupt, "stall lab NIC");
     set_lab_thresholds(c->irqs_off);
-    printk("stall: broken_irq_restore=%d lockdep_skip_irq_save_in_hardirq=%d call_function_lowvec=%d "
-           "hrtimer_hang_guard=%d\n", broken_irq_restore, lockdep_skip_irq_save_in_hardirq,
-           call_function_lowvec, hrtimer_hang_guard);
     map_gate_list();
     if (num_online_cpus() > 2 && !kthread_run_on_cpu(stall_producer, NULL, 2, "rcu_producer/%u"))
         pr_warn("stall: no producer thread\n");

@@ -1,0 +1,211 @@
+"""scripts/checks.py: irqlab's check format: load checks from TOML files, boot each, and judge the output.
+
+One format for `make test` and `make grade` (labs/README.md describes it for
+teachers). A file holds [[check]] tables; each boots the kernel once per CPU
+count and is judged by QEMU's exit and the lines the serial console printed:
+
+    [[check]]
+    name = "plain_lock"                     # unique in the file; -cpusN is added for each CPU count
+    title = "a plain spin_lock() in the task deadlocks its own CPU"
+    cmdline = "lab=selfdeadlock variant=plain_lock"
+    cpus = [2, 4]                           # default [2]
+    exit = "reproduced"                     # a name from drivers/qemu_exit.h (default "pass"), or "reboot"
+    expect = ["a line that must appear", ...]     # substrings, in any order
+    reject = ["a line that must not appear", ...]
+    use = ["csd", "ends_cpus{cpus}"]        # add the expect/reject lists of [sets.csd] and [sets.ends_cpus2]
+    timeout = 60                            # seconds, hard (default 60)
+    points = 5                              # graded by `make grade` when > 0 (default 0: a test only)
+    exercise = true                         # depends on the student's code: fails in the handout tree
+    hint = "what to look at when it fails"  # printed under a failure
+    ktap = true                             # also judge KTAP output, one result per case
+    boot = "iso"                            # through GRUB (default "kernel": qemu -kernel)
+    input = "\\nhelp\\npoweroff\\n"            # typed into the serial console
+    qemu_args = ["-machine", "acpi=off"]    # more QEMU arguments
+
+In strings, {cpus} is the CPU count, {last} the last CPU's number and
+{buddy} the one before it. A file's [sets.NAME] tables hold expect/reject
+lists that checks share through `use`.
+"""
+import os
+import re
+import sys
+
+try:
+    import tomllib
+except ImportError:                     # Python < 3.11: Debian's python3-tomli
+    try:
+        import tomli as tomllib
+    except ImportError:
+        sys.exit("irqlab: the checks need Python 3.11, or python3-tomli (apt-get install python3-tomli)")
+
+import qemu
+
+TOP = qemu.TOP
+FIELDS = {"name", "title", "cmdline", "cpus", "exit", "expect", "reject", "use", "timeout", "points", "exercise",
+          "hint", "ktap", "boot", "input", "qemu_args"}
+
+
+class Run:
+    """One boot of one check at one CPU count."""
+
+    def __init__(self, check, cpus):
+        self.check, self.cpus = check, cpus
+        self.id = check.id if len(check.cpus) == 1 else f"{check.id}-cpus{cpus}"
+
+    def expect(self):
+        return [self.fill(e) for e in self.check.expect + self.from_sets("expect")]
+
+    def reject(self):
+        return [self.fill(r) for r in self.check.reject + self.from_sets("reject")]
+
+    def from_sets(self, kind):
+        return [line for u in self.check.use for line in self.check.sets[self.fill(u)].get(kind, [])]
+
+    def fill(self, text):
+        return (text.replace("{cpus}", str(self.cpus)).replace("{last}", str(self.cpus - 1))
+                .replace("{buddy}", str(self.cpus - 2)))
+
+
+class Check:
+    def __init__(self, table, sets, prefix, path):
+        where = f"{path}: check {table.get('name', '(no name)')!r}"
+        unknown = set(table) - FIELDS
+        if unknown:
+            raise ValueError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}; valid: {', '.join(sorted(FIELDS))}")
+        if "name" not in table or "cmdline" not in table:
+            raise ValueError(f"{where}: a check needs a name and a cmdline")
+        self.path = path
+        self.name = table["name"]
+        self.id = f"{prefix}/{self.name}" if prefix else self.name
+        self.title = table.get("title", self.name)
+        self.cmdline = table["cmdline"]
+        cpus = table.get("cpus", [2])
+        self.cpus = cpus if isinstance(cpus, list) else [cpus]
+        if not self.cpus or any(not isinstance(c, int) or not 1 <= c <= 8 for c in self.cpus):
+            raise ValueError(f"{where}: cpus must be a CPU count or a list of them, 1 to 8")
+        self.exit = table.get("exit", "pass")
+        valid_exits = [n for n, _ in qemu.exit_statuses().values()] + ["reboot"]
+        if self.exit not in valid_exits:
+            raise ValueError(f"{where}: exit {self.exit!r} is not valid; valid: {', '.join(valid_exits)}")
+        self.expect = list(table.get("expect", []))
+        self.reject = list(table.get("reject", []))
+        self.use = list(table.get("use", []))
+        self.sets = sets
+        for u in self.use:
+            if "{" not in u and u not in sets:
+                raise ValueError(f"{where}: use {u!r}: no [sets.{u}] in this file")
+        self.timeout = table.get("timeout", 60)
+        self.points = table.get("points", 0)
+        self.exercise = table.get("exercise", False)
+        self.hint = table.get("hint", "")
+        self.ktap = table.get("ktap", False)
+        self.boot = table.get("boot", "kernel")
+        self.input = table.get("input", "")
+        self.qemu_args = table.get("qemu_args", [])
+        self.runs = [Run(self, c) for c in self.cpus]
+        for run in self.runs:
+            for u in map(run.fill, self.use):
+                if u not in sets:
+                    raise ValueError(f"{where}: use {u!r} at {run.cpus} CPUs: no [sets.{u}] in this file")
+
+
+def load(path, prefix=""):
+    """The checks of one file, in file order."""
+    with open(path, "rb") as f:
+        try:
+            data = tomllib.load(f)
+        except tomllib.TOMLDecodeError as e:
+            raise ValueError(f"{path}: {e}")
+    unknown = set(data) - {"check", "sets"}
+    if unknown:
+        raise ValueError(f"{path}: unknown table(s) {', '.join(sorted(unknown))}; valid: [[check]], [sets.NAME]")
+    checks = [Check(t, data.get("sets", {}), prefix, path) for t in data.get("check", [])]
+    ids = [c.id for c in checks]
+    dup = {i for i in ids if ids.count(i) > 1}
+    if dup:
+        raise ValueError(f"{path}: check names used twice: {', '.join(sorted(dup))}")
+    return checks
+
+
+def lab_names(top=TOP):
+    d = os.path.join(top, "labs")
+    return sorted(n for n in os.listdir(d) if os.path.isfile(os.path.join(d, n, "checks.toml")))
+
+
+def lab_check_files(lab, top=TOP):
+    """A lab's check files: checks.toml, then any checks-*.toml (a teacher's hidden checks drop in here)."""
+    d = os.path.join(top, "labs", lab)
+    return [os.path.join(d, n) for n in sorted(os.listdir(d)) if re.fullmatch(r"checks(-[\w-]+)?\.toml", n)]
+
+
+def all_checks(top=TOP, labs=None):
+    """The core checks (tests/checks/*.toml, in name order), then each lab's."""
+    checks = []
+    if labs is None:
+        d = os.path.join(top, "tests", "checks")
+        for n in sorted(os.listdir(d)):
+            if n.endswith(".toml"):
+                checks += load(os.path.join(d, n))
+        labs = lab_names(top)
+    for lab in labs:
+        for path in lab_check_files(lab, top):
+            checks += load(path, prefix=lab)
+    return checks
+
+
+def judge(run, status, text, qemu_log=None):
+    """Judge one boot. Returns a list of (ok, name, message) results: one for the run, one per KTAP case;
+    the message says what was expected and what was seen."""
+    c = run.check
+    got = qemu.status_name(status, qemu_log)
+    results = []
+    if got == "timeout":
+        return [(False, run.id, f"timed out after {c.timeout} s: the machine hung and nothing ended the run")]
+    if got == "triplefault":
+        return [(False, run.id, "triple fault: the CPU reset itself")]
+    problems = []
+    if got != c.exit:
+        problems.append(f"QEMU ended with '{got}' (status {status}), expected '{c.exit}'")
+    for e in run.expect():
+        if e not in text:
+            problems.append(f"missing expected line: {e}")
+    for r in run.reject():
+        hit = next((line for line in text.splitlines() if r in line), None)
+        if hit is not None:
+            problems.append(f"unexpected line: {hit}")
+    if c.ktap:
+        ktap_problems, cases = ktap_results(text)
+        problems += ktap_problems
+        results += [(ok, f"{run.id}/{case}", "" if ok else f"KTAP case failed: {case}") for ok, case in cases]
+    ok = not problems
+    results.insert(0, (ok, run.id, "\n".join(problems)))
+    return results
+
+
+def ktap_results(text):
+    """KTAP: a 'KTAP version 1' header, a plan 1..N, then exactly N results numbered 1..N."""
+    lines = text.splitlines()
+    if "KTAP version 1" not in lines:
+        return ["no 'KTAP version 1' header"], []
+    plan = next((int(m.group(1)) for m in map(lambda l: re.fullmatch(r"1\.\.(\d+)", l), lines) if m), None)
+    if plan is None:
+        return ["no KTAP plan line (1..N)"], []
+    problems, cases = [], []
+    for n, m in enumerate((m for m in map(lambda l: re.match(r"(not )?ok (\d+) (.*)", l), lines) if m), 1):
+        if int(m.group(2)) != n:
+            problems.append(f"KTAP result numbered {m.group(2)}, expected {n}")
+        cases.append((m.group(1) is None, m.group(3)))
+    if len(cases) != plan:
+        problems.append(f"KTAP plan said {plan} cases, {len(cases)} reported")
+    return problems, cases
+
+
+def execute(run, logdir, kernel=None):
+    """Boot one run and judge it. Returns (results as judge() gives them, the serial log's path, seconds)."""
+    c = run.check
+    log = os.path.join(logdir, run.id.replace("/", "-") + ".log")
+    os.makedirs(logdir, exist_ok=True)
+    status, text, elapsed = qemu.boot(run.fill(c.cmdline), run.cpus, os.environ.get("ACCEL", "tcg"), c.boot,
+                                      c.timeout, log, c.input.encode("latin-1"),
+                                      [run.fill(a) for a in c.qemu_args], kernel=kernel)
+    return judge(run, status, text, log[:-4] + ".qemu.log"), log, elapsed

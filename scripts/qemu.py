@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""scripts/qemu.py: boot irqlab in QEMU once, and say what its exit status means.
+
+The one place that knows how irqlab is started: QEMU's flags, the GRUB
+configuration, and the exit statuses (read from drivers/qemu_exit.h, so the
+kernel and the host tools cannot disagree). The Makefile, `make test`,
+`make grade` and `make lab-repeat` all boot through it.
+
+As a command it boots once and exits with QEMU's own status:
+
+    scripts/qemu.py [--cpus N] [--boot kernel|iso] [--timeout S] [--log FILE] KEY=VALUE...
+    scripts/qemu.py --cpus 2 lab=selfdeadlock variant=plain_lock; echo $?     # 41
+
+    scripts/qemu.py --make-iso build/run.iso -- lab=stall     # the GRUB ISO; first entry: lab=stall
+
+The serial console goes to stdout (and to --log). Statuses: see `exit_statuses()`
+(33 pass, 35 fail, 37 bad boot, 39 detector stop, 41 reproduced, 43 not
+reproduced), 124 when the hard timeout killed QEMU, 0 when the machine reset
+(triple fault or reboot: QEMU runs with -no-reboot). --interactive attaches
+the terminal (`make run`): the QEMU monitor is on Ctrl-A C; at the end it
+prints what the status means and exits 0 if the run itself went right.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXIT_HEADER = os.path.join(TOP, "drivers", "qemu_exit.h")
+TIMEOUT_STATUS = 124
+MEMORY = "128M"
+
+
+def exit_statuses():
+    """{status: (name, meaning)} from drivers/qemu_exit.h's QEMU_EXIT_* lines.
+
+    The device makes QEMU exit with (value << 1) | 1; the name is the
+    macro's suffix in lower case with '-' for '_' (QEMU_EXIT_NOT_REPRODUCED:
+    'not-reproduced'); the meaning is the comment after "status N: ".
+    """
+    found = {}
+    with open(EXIT_HEADER) as f:
+        for line in f:
+            m = re.match(r"#define QEMU_EXIT_(\w+)\s+0x([0-9a-fA-F]+)\s+/\*\s*status (\d+): (.*?)\s*\*/", line)
+            if not m:
+                continue
+            name, value, status, meaning = m.group(1), int(m.group(2), 16), int(m.group(3)), m.group(4)
+            if (value << 1) | 1 != status:
+                sys.exit(f"{EXIT_HEADER}: QEMU_EXIT_{name} is {value:#x}, which exits {(value << 1) | 1}, "
+                         f"but its comment says status {status}")
+            found[status] = (name.lower().replace("_", "-"), meaning)
+    if not found:
+        sys.exit(f"{EXIT_HEADER}: no QEMU_EXIT_* lines with a 'status N:' comment")
+    return found
+
+
+def exit_port():
+    with open(EXIT_HEADER) as f:
+        m = re.search(r"#define QEMU_EXIT_PORT\s+(0x[0-9a-fA-F]+)", f.read())
+    return m.group(1)
+
+
+def status_name(status, qemu_log=None):
+    """The name of a QEMU exit status: 'pass', 'reproduced', ..., 'timeout', 'triplefault', 'reboot'."""
+    if status in exit_statuses():
+        return exit_statuses()[status][0]
+    if status in (TIMEOUT_STATUS, -9, 137):
+        return "timeout"
+    if status == 0:
+        if qemu_log and os.path.exists(qemu_log) and "Triple fault" in open(qemu_log, errors="replace").read():
+            return "triplefault"
+        return "reboot"
+    return f"status{status}"
+
+
+# Statuses after which `make run` says the run itself went right: a clean
+# poweroff and either lab verdict. Anything else (an oops, a refused boot,
+# a detector stop outside a lab, a reset, a timeout) is a failed run.
+GOOD_RUN = ("pass", "reproduced", "not-reproduced")
+
+
+def explain(status, qemu_log=None):
+    name = status_name(status, qemu_log)
+    if status in exit_statuses():
+        return f"QEMU exited with status {status} ({name}): {exit_statuses()[status][1]}"
+    if name == "timeout":
+        return "QEMU was killed by the hard timeout: the machine hung and nothing ended the run"
+    if name == "triplefault":
+        return "QEMU exited with status 0: a triple fault reset the CPU (see the -d log)"
+    if name == "reboot":
+        return "QEMU exited with status 0: the machine rebooted (QEMU runs with -no-reboot)"
+    return f"QEMU exited with status {status}, which irqlab never uses (did QEMU itself fail?)"
+
+
+def qemu_argv(cpus=2, accel="tcg", boot="kernel", cmdline="", iso=None, kernel=None, extra=(), qemu_log=None,
+              interactive=False):
+    """The QEMU command line for one boot (the only copy of irqlab's QEMU flags)."""
+    if not 1 <= cpus <= 8:
+        raise ValueError(f"CPUS={cpus} is not valid; use 1 to 8")
+    if accel not in ("tcg", "kvm"):
+        raise ValueError(f"ACCEL={accel} is not valid; use tcg or kvm")
+    argv = ["qemu-system-x86_64", "-m", MEMORY, "-smp", str(cpus), "-accel", accel, "-no-reboot",
+            "-device", f"isa-debug-exit,iobase={exit_port()},iosize=0x04"]
+    if interactive:
+        argv += ["-nographic"]          # serial and QEMU's monitor on this terminal (Ctrl-A C)
+    else:
+        argv += ["-display", "none", "-monitor", "none", "-serial", "stdio"]
+    if qemu_log:
+        argv += ["-d", "cpu_reset,guest_errors", "-D", qemu_log]
+    if boot == "kernel":
+        argv += ["-kernel", kernel or os.path.join("build", "kernel.elf"), "-append", cmdline]
+    elif boot == "iso":
+        argv += ["-cdrom", iso]
+    else:
+        raise ValueError(f"boot must be kernel or iso, not {boot!r}")
+    return argv + list(extra)
+
+
+def grub_cfg(entries, timeout=0):
+    """GRUB's configuration: serial console, then one menu entry per (title, command line)."""
+    lines = ["serial --unit=0 --speed=115200", "terminal_input serial", "terminal_output serial",
+             f"set timeout={timeout}", "set default=0"]
+    for title, args in entries:
+        lines += [f'menuentry "{title}" {{', f"    multiboot2 /boot/kernel.elf {args}".rstrip(), "}"]
+    return "\n".join(lines) + "\n"
+
+
+def lab_variants(top=TOP):
+    """[(lab, variant)] from the LAB_VARIANT(lab, variant, ...) lines of labs/*/*.c, in file order."""
+    found = []
+    labs_dir = os.path.join(top, "labs")
+    for lab in sorted(os.listdir(labs_dir)):
+        d = os.path.join(labs_dir, lab)
+        if not os.path.isdir(d):
+            continue
+        for name in sorted(os.listdir(d)):
+            if name.endswith(".c"):
+                with open(os.path.join(d, name)) as f:
+                    found += re.findall(r"^LAB_VARIANT\((\w+),\s*(\w+),", f.read(), re.M)
+    return found
+
+
+def make_iso(iso, cmdline=None, kernel=os.path.join("build", "kernel.elf"), timeout=0):
+    """Write a GRUB ISO: the first entry boots `cmdline` (if given), then the monitor, the
+    self-tests and one entry per lab variant."""
+    root = iso + ".d"
+    os.makedirs(os.path.join(root, "boot", "grub"), exist_ok=True)
+    entries = [(f"irqlab: {cmdline or 'monitor'}", cmdline)] if cmdline is not None else []
+    entries += [("irqlab: monitor", ""), ("irqlab: self-tests", "test=all")]
+    entries += [(f"irqlab lab: {lab}/{v}", f"lab={lab} variant={v}") for lab, v in lab_variants()]
+    with open(os.path.join(root, "boot", "grub", "grub.cfg"), "w") as f:
+        f.write(grub_cfg(entries, timeout))
+    with open(kernel, "rb") as src, open(os.path.join(root, "boot", "kernel.elf"), "wb") as dst:
+        dst.write(src.read())
+    r = subprocess.run(["grub-mkrescue", "-d", "/usr/lib/grub/i386-pc", "-o", iso, root],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if r.returncode:
+        sys.exit(f"grub-mkrescue failed:\n{r.stdout}")
+
+
+def boot(cmdline="", cpus=2, accel="tcg", boot="kernel", timeout=60, log=None, input_bytes=b"", extra=(),
+         echo=False, kernel=None, iso=None):
+    """Boot once, feed input_bytes to the serial console, wait at most `timeout` s.
+
+    Returns (status, serial text with \\r removed, elapsed seconds). With
+    `log`, the serial output goes to that file and QEMU's -d log next to it
+    (LOG.qemu.log). With echo, the serial output is copied to stdout as it comes.
+    """
+    qemu_log = (log[:-4] if log and log.endswith(".log") else log) + ".qemu.log" if log else None
+    if boot == "iso" and not iso:
+        iso = (log or os.path.join("build", "boot")) + ".iso"
+        make_iso(iso, cmdline, kernel=kernel or os.path.join("build", "kernel.elf"))
+    argv = qemu_argv(cpus, accel, boot, cmdline, iso=iso, kernel=kernel, extra=extra, qemu_log=qemu_log)
+    start = time.monotonic()
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = bytearray()
+
+    def take(chunk):
+        if chunk:
+            out.extend(chunk)
+            if echo:
+                sys.stdout.buffer.write(chunk)
+                sys.stdout.flush()
+
+    try:
+        if input_bytes:
+            proc.stdin.write(input_bytes)
+        proc.stdin.close()
+        os.set_blocking(proc.stdout.fileno(), False)
+        while proc.poll() is None and time.monotonic() < start + timeout:
+            take(proc.stdout.read())
+            time.sleep(0.01)
+        timed_out = proc.poll() is None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    take(proc.stdout.read())
+    status = TIMEOUT_STATUS if timed_out else proc.returncode
+    text = out.decode("utf-8", errors="replace").replace("\r", "")
+    if log:
+        with open(log, "w") as f:
+            f.write(text)
+    return status, text, time.monotonic() - start
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Boot irqlab once in QEMU; exit with QEMU's status.")
+    ap.add_argument("--cpus", type=int, default=int(os.environ.get("CPUS", 2)), help="1 to 8 (default $CPUS or 2)")
+    ap.add_argument("--accel", default=os.environ.get("ACCEL", "tcg"), help="tcg (default) or kvm")
+    ap.add_argument("--boot", default="kernel", choices=("kernel", "iso"),
+                    help="kernel: qemu -kernel (multiboot1, fast); iso: the GRUB ISO (multiboot2)")
+    ap.add_argument("--iso", help="with --interactive: the ISO to boot (its first entry carries the command line)")
+    ap.add_argument("--timeout", type=float, default=120, help="hard limit in seconds (default 120)")
+    ap.add_argument("--log", help="also write the serial output to this file")
+    ap.add_argument("--interactive", action="store_true",
+                    help="the terminal is the serial console (Ctrl-A X quits); explain the status at the end")
+    ap.add_argument("--gdb", metavar="PORT", help="with --interactive: start halted, gdb stub on this port")
+    ap.add_argument("--make-iso", metavar="ISO", help="write the GRUB ISO instead of booting; with a command line, "
+                    "its first entry boots that (make run)")
+    ap.add_argument("cmdline", nargs="*", metavar="KEY=VALUE", help="the kernel command line")
+    a = ap.parse_args()
+    cmdline = " ".join(a.cmdline)
+    if a.make_iso:
+        make_iso(a.make_iso, cmdline if "--" in sys.argv else None)
+        return
+    try:
+        if a.interactive:
+            argv = qemu_argv(a.cpus, a.accel, "iso" if a.iso else "kernel", cmdline, iso=a.iso)
+            if a.gdb:
+                argv += ["-S", "-gdb", f"tcp::{a.gdb}"]
+            status = subprocess.call(argv)
+            print(f"irqlab: {explain(status)}")
+            sys.exit(0 if status_name(status) in GOOD_RUN else 1)
+        status, _, _ = boot(cmdline, a.cpus, a.accel, a.boot, a.timeout, a.log, echo=True)
+    except ValueError as e:
+        sys.exit(f"qemu.py: {e}")
+    if status == TIMEOUT_STATUS:
+        print(f"\nirqlab: {explain(status)} (after {a.timeout:g} s)", file=sys.stderr)
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""scripts/test.py: `make test`: host unit tests, every check of tests/checks/ and labs/*/, and the handout's grade.
+
+    scripts/test.py [HOST_TEST_BINARY...]      (make test [ONLY=pattern])
+
+Prints one line per result, "PASS name (time)" or "FAIL name: why" with the
+log's path and its last lines, and ends with "N passed, M failed".
+ONLY=pattern runs the checks whose name contains the pattern (or matches it
+as a glob), and skips the host tests unless it names them ("host").
+
+After the checks, two results about `make grade`:
+  grade/full-tree   the graded checks that just ran scored full marks;
+  handout/...       the student tree (scripts/handout.py) builds, and its
+                    `make grade` fails every exercise check and passes every other.
+"""
+import fnmatch
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402
+
+LOGDIR = os.path.join("build", "test-logs")
+passed = failed = 0
+
+
+def report(ok, name, why="", log=None):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"PASS {name}{f' ({why})' if why else ''}", flush=True)
+        return
+    failed += 1
+    first, *rest = (why or "failed").splitlines()
+    print(f"FAIL {name}: {first}")
+    for line in rest:
+        print(f"     {line}")
+    if log and os.path.exists(log):
+        print(f"     log: {log}")
+        for line in open(log, errors="replace").read().splitlines()[-15:]:
+            print(f"     | {line}")
+    sys.stdout.flush()
+
+
+def selected(name, only):
+    return not only or only in name or fnmatch.fnmatch(name, only)
+
+
+def host_tests(binaries):
+    """Host unit tests print KTAP; each case is one result."""
+    for b in binaries:
+        t = os.path.basename(b)
+        p = subprocess.run([b], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+        with open(os.path.join(LOGDIR, t + ".log"), "w") as f:
+            f.write(p.stdout)
+        cases = re.findall(r"^(not )?ok \d+ (.*)$", p.stdout, re.M)
+        for bad, case in cases:
+            report(not bad, f"host/{t}/{case}", "" if not bad else "failed (see the log)",
+                   None if not bad else os.path.join(LOGDIR, t + ".log"))
+        if p.returncode and not any(bad for bad, _ in cases):
+            report(False, f"host/{t}", f"exited with status {p.returncode} and no failing case (crash?)",
+                   os.path.join(LOGDIR, t + ".log"))
+        if not cases:
+            report(False, f"host/{t}", "reported no test cases")
+
+
+def run_checks(all_checks, only):
+    """Run every selected check; returns {check id: True if all its runs passed}."""
+    outcome = {}
+    for c in all_checks:
+        for run in c.runs:
+            if not selected(run.id, only):
+                continue
+            results, log, elapsed = checks.execute(run, LOGDIR)
+            for i, (ok, name, msg) in enumerate(results):
+                report(ok, name, f"{elapsed * 1000:.0f} ms" if ok and i == 0 else msg, log)
+            outcome[c.id] = outcome.get(c.id, True) and all(ok for ok, _, _ in results)
+    return outcome
+
+
+def full_tree_grade(all_checks, outcome):
+    graded = [c for c in all_checks if c.points > 0]
+    if not graded or any(c.id not in outcome for c in graded):
+        return                          # ONLY= left some out: no grade to speak of
+    score = sum(c.points for c in graded if outcome[c.id])
+    possible = sum(c.points for c in graded)
+    missed = [c.id for c in graded if not outcome[c.id]]
+    report(score == possible, "grade/full-tree", f"Score: {score}/{possible}" if score == possible else
+           f"Score: {score}/{possible}, expected full marks; failed: {', '.join(missed)}")
+
+
+def handout_grade():
+    """Write the student tree, run its `make grade`, and hold each graded check to what it should do there."""
+    tree = os.path.join("build", "handout")
+    p = subprocess.run([sys.executable, "scripts/handout.py", tree], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    report(p.returncode == 0, "handout/written", p.stdout.strip().splitlines()[-1] if p.returncode else "")
+    if p.returncode:
+        return
+    log = os.path.join(LOGDIR, "handout-grade.log")
+    start = time.monotonic()
+    with open(log, "w") as f:
+        p = subprocess.run(["make", "-C", tree, "--no-print-directory", "grade"], stdout=f, stderr=subprocess.STDOUT)
+    results = os.path.join(tree, "build", "grade", "results.json")
+    if not os.path.exists(results):
+        report(False, "handout/grade", f"make grade in the student tree wrote no results (status {p.returncode})", log)
+        return
+    report(True, "handout/grade", f"{time.monotonic() - start:.1f} s, {json.load(open(results))['score']} points")
+    tests = {t["name"].split(": ")[0]: t for t in json.load(open(results))["tests"]}
+    for c in checks.all_checks(top=os.path.abspath(tree), labs=checks.lab_names(os.path.abspath(tree))):
+        if c.points == 0:
+            continue
+        t = tests.get(c.id)
+        if t is None:
+            report(False, f"handout/{c.id}", "the student tree's grade did not run it", log)
+        elif c.exercise:
+            report(t["score"] == 0, f"handout/{c.id}", "" if t["score"] == 0 else
+                   "an exercise check passed with the starter code: it cannot tell a solution from none", log)
+        else:
+            report(t["score"] == t["max_score"], f"handout/{c.id}", "" if t["score"] == t["max_score"] else
+                   f"a check that does not depend on the exercise failed in the student tree:\n{t['output']}", log)
+
+
+def main():
+    only = os.environ.get("ONLY", "")
+    os.makedirs(LOGDIR, exist_ok=True)
+    if selected("host", only):
+        host_tests(sys.argv[1:])
+    try:
+        all_checks = checks.all_checks()
+    except ValueError as e:
+        report(False, "checks", str(e))
+        all_checks = []
+    outcome = run_checks(all_checks, only)
+    full_tree_grade(all_checks, outcome)
+    if selected("handout", only):
+        handout_grade()
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed or not passed else 0)
+
+
+if __name__ == "__main__":
+    main()
