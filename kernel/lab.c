@@ -151,7 +151,7 @@ static void print_timeline(const struct lab_run *r)
 /* Judge, print the verdict line, and leave QEMU with the verdict's status. */
 __attribute__((noreturn)) static void lab_finish(struct lab_run *r)
 {
-    char evidence[160];
+    char evidence[256];
     const struct lab_variant *v = r->v;
 
     evidence[0] = '\0';

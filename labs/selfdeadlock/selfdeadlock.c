@@ -1,12 +1,15 @@
 /* labs/selfdeadlock/selfdeadlock.c: lab "selfdeadlock": a lock shared by a task and an interrupt handler on one CPU (seed 003). */
 #include "kernel/lab.h"
+#include "labs/selfdeadlock/mydev.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/irq.h"
 #include "kernel/detector_stop.h"
 #include "kernel/hardirq.h"
 #include "kernel/irqflags.h"
 #include "kernel/lockdep.h"
+#include "kernel/panic.h"
 #include "kernel/printk.h"
+#include "kernel/sched.h"
 #include "kernel/spinlock.h"
 #include "kernel/string.h"
 #include "kernel/vsprintf.h"
@@ -253,4 +256,199 @@ static enum lab_verdict lab_selfdeadlock_handler_irqsave_judge(struct lab_run *r
         ksnprintf(evidence + used, size - used, "; handler's irqsave saved IF=%d",
                   !irqs_disabled_flags(obs.handler_flags[0]));
     return v;
+}
+
+/* ---------------------------------------------------------------- the exercise */
+
+/*
+ * The student's driver (mydev.c, mydev.h) under an interrupt storm on two
+ * CPUs. Each CPU submits EXERCISE_REQS requests to the same device, every
+ * other one with IRQs off in the caller; every submit rings the doorbell,
+ * so the device interrupts the submitting CPU while the driver holds its
+ * lock. After each submit the submitter waits (a handshake, no delay)
+ * until its CPU's handler has run for every doorbell it rang. The lab's
+ * side of the device checks, as it is called, that d->lock is held by
+ * this CPU, and records what the student's code did with IF.
+ */
+#define EXERCISE_REQS 100
+
+static struct mydev mydev;
+
+static struct {
+    unsigned long doorbells[NR_CPUS];       /* rung on this CPU */
+    unsigned long handled[NR_CPUS];         /* handler runs on this CPU, finished */
+    unsigned long doorbell_irqs_on;         /* rung with IF=1: the interrupt came in at once */
+    unsigned long unlocked_calls;           /* device called without d->lock held by this CPU */
+    unsigned long unlocked_ip;              /* ... the first such caller */
+    unsigned long if_changed;               /* mydev_submit() returned with IF other than it found */
+    bool if_changed_on;                     /* ... the first one turned IRQs on */
+    unsigned long refused;                  /* mydev_submit() returned false */
+    unsigned long accepted;
+    unsigned posted[2 * EXERCISE_REQS];     /* requests, in the order the doorbells saw them */
+    unsigned long nr_posted, hw_done;
+    unsigned long completed, wrong_completion;
+    int interrupted_holder;                 /* a handler came in on the CPU holding d->lock: that CPU */
+    unsigned long interrupted_ip;           /* ... and the instruction it interrupted */
+    bool ready[NR_CPUS], finished[NR_CPUS];
+    unsigned lockdep_reports_before;
+} ex = { .interrupted_holder = -1 };
+
+/* Is d->lock held by this CPU? Otherwise count it against the caller. */
+static bool held_here(struct mydev *d, unsigned long caller)
+{
+    if (__atomic_load_n(&d->lock.owner_cpu, __ATOMIC_RELAXED) == (int)smp_processor_id())
+        return true;
+    if (__atomic_fetch_add(&ex.unlocked_calls, 1, __ATOMIC_RELAXED) == 0) {
+        ex.unlocked_ip = caller;
+        lab_event("device: called from %pS without d->lock held", (void *)caller);
+    }
+    return false;
+}
+
+void mydev_ring_doorbell(struct mydev *d)
+{
+    unsigned cpu = smp_processor_id();
+
+    if (held_here(d, _RET_IP_)) {
+        while (ex.nr_posted < d->head && ex.nr_posted < 2 * EXERCISE_REQS) {
+            ex.posted[ex.nr_posted] = d->ring[ex.nr_posted % MYDEV_RING];
+            ex.nr_posted++;
+        }
+        ex.hw_done = d->head;
+    }
+    if (!irqs_disabled() && __atomic_fetch_add(&ex.doorbell_irqs_on, 1, __ATOMIC_RELAXED) == 0)
+        lab_event("device: doorbell rung with IRQs on, lock held: the interrupt comes in now");
+    ex.doorbells[cpu]++;
+    device_raises_interrupt();
+}
+
+unsigned long mydev_hw_done(struct mydev *d)
+{
+    (void)d;
+    return ex.hw_done;
+}
+
+void mydev_complete(struct mydev *d, unsigned req)
+{
+    if (!held_here(d, _RET_IP_))
+        return;
+    if (ex.completed >= ex.nr_posted || ex.posted[ex.completed] != req) {
+        if (!ex.wrong_completion++)
+            lab_event("device: completion of %u, expected %u", req,
+                      ex.completed < ex.nr_posted ? ex.posted[ex.completed] : ~0U);
+    }
+    ex.completed++;
+}
+
+/* The device's vector: note whom it interrupted, then the student's handler, then EOI. */
+static void mydev_irq_handler(struct pt_regs *regs)
+{
+    unsigned cpu = smp_processor_id();
+
+    if (__atomic_load_n(&mydev.lock.owner_cpu, __ATOMIC_RELAXED) == (int)cpu && ex.interrupted_holder < 0) {
+        ex.interrupted_ip = regs->rip;
+        __atomic_store_n(&ex.interrupted_holder, (int)cpu, __ATOMIC_RELEASE);
+        lab_event("handler: came in on the CPU holding d->lock, at %pS", (void *)regs->rip);
+    }
+    mydev_interrupt(&mydev);
+    apic_eoi();
+    __atomic_store_n(&ex.handled[cpu], ex.handled[cpu] + 1, __ATOMIC_RELEASE);
+}
+
+/* One CPU's submitter: every other request with IRQs off in the caller. */
+static int exercise_submitter(void *arg)
+{
+    unsigned cpu = smp_processor_id(), other = !cpu;
+
+    (void)arg;
+    __atomic_store_n(&ex.ready[cpu], true, __ATOMIC_RELEASE);
+    while (!__atomic_load_n(&ex.ready[other], __ATOMIC_ACQUIRE))
+        cpu_relax();
+    for (unsigned i = 0; i < EXERCISE_REQS; i++) {
+        unsigned long flags = 0;
+        bool irqs_off = i & 1;
+
+        if (irqs_off)
+            local_irq_save(flags);
+        bool before = irqs_disabled();
+        bool ok = mydev_submit(&mydev, cpu * 1000 + i);
+        bool after = irqs_disabled();
+        if (before != after && __atomic_fetch_add(&ex.if_changed, 1, __ATOMIC_RELAXED) == 0) {
+            ex.if_changed_on = !after;
+            lab_event("task: mydev_submit() was called with IRQs %s and returned with them %s",
+                      before ? "off" : "on", after ? "off" : "on");
+        }
+        if (irqs_off)
+            local_irq_restore(flags);
+        __atomic_fetch_add(ok ? &ex.accepted : &ex.refused, 1, __ATOMIC_RELAXED);
+        /* The handshake: this CPU's handler has run for every doorbell it rang (IRQs are on now). */
+        while (__atomic_load_n(&ex.handled[cpu], __ATOMIC_ACQUIRE) < ex.doorbells[cpu])
+            cpu_relax();
+    }
+    __atomic_store_n(&ex.finished[cpu], true, __ATOMIC_RELEASE);
+    return 0;
+}
+
+LAB_VARIANT(selfdeadlock, exercise, 2, LAB_NOT_REPRODUCED,
+            "the exercise: your driver (mydev.c) under an interrupt storm on two CPUs");
+
+static void lab_selfdeadlock_exercise_run(struct lab_run *r)
+{
+    (void)r;
+    spin_lock_init(&mydev.lock);
+    request_vector(SELFDEADLOCK_VECTOR, mydev_irq_handler, "mydev");
+    if (watchdog_set_thresh(1))
+        printk("lab: watchdog_thresh=1 for this run: a hard lockup is reported 0.8-2.4 s after it begins\n");
+    ex.lockdep_reports_before = lockdep_report_count;
+    lab_event("task: CPU 0 and CPU 1 each submit %u requests, every other one with IRQs off", EXERCISE_REQS);
+    if (!kthread_run_on_cpu(exercise_submitter, NULL, 1, "mydev_submit/%u"))
+        panic("selfdeadlock: cannot start CPU 1's submitter");
+    exercise_submitter(NULL);
+    while (!__atomic_load_n(&ex.finished[1], __ATOMIC_ACQUIRE))
+        cpu_relax();
+    lab_event("task: both CPUs done: %lu accepted, %lu completed", ex.accepted, ex.completed);
+}
+
+/*
+ * NOT REPRODUCED (your driver works) only if every request was accepted
+ * and completed once, in order; the device was only ever called with
+ * d->lock held; every doorbell rang with IRQs off (so every interrupt
+ * waited in the IRR for the unlock: the mechanism that prevents the
+ * deadlock); mydev_submit() left IF as it found it; lockdep said nothing.
+ * Otherwise REPRODUCED, with the first thing that went wrong.
+ */
+static enum lab_verdict lab_selfdeadlock_exercise_judge(struct lab_run *r, char *evidence, unsigned long size)
+{
+    unsigned reports = lockdep_report_count - ex.lockdep_reports_before;
+    unsigned long doorbells = ex.doorbells[0] + ex.doorbells[1];
+
+    if (ex.interrupted_holder >= 0)
+        ksnprintf(evidence, size, "the device interrupted CPU%d while it held d->lock (at %pS)%s: IRQs must be off "
+                  "while the task holds the lock", ex.interrupted_holder, (void *)ex.interrupted_ip,
+                  r->stopped_by ? "; its handler spun on the lock until the watchdog stopped the run" : "");
+    else if (r->stopped_by)
+        ksnprintf(evidence, size, "the run hung: %s stopped it (is d->lock released on every path?)", r->stopped_by);
+    else if (ex.unlocked_calls)
+        ksnprintf(evidence, size, "the device was called %lu times without d->lock held, first from %pS",
+                  ex.unlocked_calls, (void *)ex.unlocked_ip);
+    else if (ex.if_changed)
+        ksnprintf(evidence, size, "mydev_submit() changed the caller's IF %lu times (first: turned IRQs %s): restore "
+                  "what the caller had", ex.if_changed, ex.if_changed_on ? "on" : "off");
+    else if (ex.refused || ex.accepted != 2 * EXERCISE_REQS)
+        ksnprintf(evidence, size, "mydev_submit() accepted %lu of %u requests (the ring never holds more than 2)",
+                  ex.accepted, 2 * EXERCISE_REQS);
+    else if (ex.completed != ex.accepted || ex.wrong_completion)
+        ksnprintf(evidence, size, "%lu of %lu requests completed, %lu out of order or unknown", ex.completed,
+                  ex.accepted, ex.wrong_completion);
+    else if (reports)
+        ksnprintf(evidence, size, "lockdep: %s", lockdep_report_name(lockdep_last_report));
+    else if (ex.doorbell_irqs_on || !doorbells)
+        ksnprintf(evidence, size, "%lu of %lu doorbells rang with IRQs on", ex.doorbell_irqs_on, doorbells);
+    else {
+        ksnprintf(evidence, size, "%lu requests on 2 CPUs, each completed once in order; all %lu doorbells rang "
+                  "with the lock held and IRQs off, their interrupts came in after the unlock", ex.completed,
+                  doorbells);
+        return LAB_NOT_REPRODUCED;
+    }
+    return LAB_REPRODUCED;
 }
