@@ -1,6 +1,7 @@
 /* labs/stall/stall.c: the stall lab (seed 000): CPU 1 waits forever for CPU 0 to take a TLB-flush IPI; why, and why not. */
 #include "kernel/bootparams.h"
 #include "kernel/lab.h"
+#include "labs/stall/taprio.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/irq.h"
 #include "arch/x86_64/irq_vectors.h"
@@ -94,6 +95,7 @@ struct stall_config {
     enum stall_cpu1_lock cpu1_lock;
     bool irqs_off_cross_call;   /* the wait_irqs_* pair: both CPUs flush at once */
     bool irqs_off;              /* ... with IRQs off */
+    bool student;               /* the exercise: the student's advance_sched() is the callback */
 };
 
 /* ---------------------------------------------------------------- observations */
@@ -125,6 +127,10 @@ static struct {
     unsigned long trylock_failures;
     unsigned nic_depth;                 /* hardirq depth at which the NIC's handler ran */
     bool lock_held_by_cpu1;
+    unsigned long callbacks_at_cpu1_lock;       /* callbacks run when CPU 1 took the lock */
+    unsigned long cb_returned_while_held;       /* the exercise: callbacks that returned while CPU 1 held it */
+    unsigned long advances, advance_unlocked;   /* taprio_advance() calls; those without sched_lock */
+    unsigned long advance_unlocked_ip;
     uint64_t ipi_sent_ns, flush_done_ns, seen_new_ns;
     unsigned long gp_held;              /* a grace period that needed CPU 1's quiescent state */
     /* the wait_irqs_* pair */
@@ -135,7 +141,7 @@ static struct {
 #define OBS_SET(field, val)  __atomic_store_n(&obs.field, (val), __ATOMIC_RELEASE)
 #define OBS_GET(field)       __atomic_load_n(&obs.field, __ATOMIC_ACQUIRE)
 
-static DEFINE_SPINLOCK(sched_lock);     /* taprio's q->current_entry_lock: the schedule's lock */
+DEFINE_SPINLOCK(sched_lock);            /* taprio's q->current_entry_lock: the schedule's lock (taprio.h) */
 static struct hrtimer advance_timer;
 static uint64_t page_old, page_new;
 
@@ -290,6 +296,49 @@ static void stall_nic_interrupt(struct pt_regs *regs)
     apic_eoi();
 }
 
+/* ---------------------------------------------------------------- the exercise's callback */
+
+/*
+ * The exercise runs lock_spin's scenario with the student's advance_sched()
+ * (advance_sched.c) as the callback. The lab wraps it to keep its counters,
+ * and gives it the schedule and two helpers (taprio.h).
+ */
+struct taprio_sched taprio_sched;
+
+uint64_t taprio_read_gates(void)
+{
+    uint64_t gates = *(volatile uint64_t *)STALL_VA;
+
+    if (gates == GATES_NEW && !obs.seen_new_ns) {
+        OBS_SET(seen_new_ns, ktime_get_ns());
+        lab_event("callback reads the new gate list (CPU 0's TLB was flushed)");
+    }
+    return gates;
+}
+
+void taprio_advance(unsigned long periods, uint64_t gates)
+{
+    (void)gates;                        /* the lab opens no real gates */
+    if (sched_lock.owner_cpu != (int)smp_processor_id()) {
+        if (!obs.advance_unlocked++) {
+            obs.advance_unlocked_ip = _RET_IP_;
+            lab_event("callback: taprio_advance() without sched_lock, from %pS", (void *)_RET_IP_);
+        }
+    }
+    obs.advances++;
+    taprio_sched.cycles += periods;
+    taprio_sched.current_entry = taprio_sched.cycles % TAPRIO_ENTRIES;
+}
+
+static enum hrtimer_restart exercise_advance_sched(struct hrtimer *timer)
+{
+    count_callback();
+    enum hrtimer_restart ret = advance_sched(timer);
+    if (OBS_GET(lock_held_by_cpu1) && !obs.cb_returned_while_held++)
+        lab_event("callback returned while CPU 1 holds the lock: it did not wait for it");
+    return ret;
+}
+
 /* ---------------------------------------------------------------- the RCU side */
 
 /*
@@ -369,6 +418,13 @@ static bool lock_has_waiter(void)
     return (uint16_t)(__atomic_load_n(&l->next, __ATOMIC_ACQUIRE) - __atomic_load_n(&l->owner, __ATOMIC_ACQUIRE)) >= 2;
 }
 
+/* The exercise: the student's callback is spinning on the lock, or has
+ * returned from a whole run while CPU 1 held it. */
+static bool callback_met_lock(void)
+{
+    return lock_has_waiter() || OBS_GET(callbacks) >= obs.callbacks_at_cpu1_lock + 2;
+}
+
 /* Move the gate list to its new page and shoot the old translation down. */
 static void move_gate_list(void)
 {
@@ -403,9 +459,14 @@ static int stall_cpu1(void *unused)
     else if (c->cpu1_lock == CPU1_HOLDS_LOCK)
         spin_lock(&sched_lock);
     if (c->cpu1_lock != CPU1_NO_LOCK) {
+        OBS_SET(callbacks_at_cpu1_lock, OBS_GET(callbacks));
         OBS_SET(lock_held_by_cpu1, true);
         lab_event("CPU 1 holds the schedule's lock");
-        spin_until(c->trylock ? trylock_failed : lock_has_waiter);
+        spin_until(c->trylock ? trylock_failed : c->student ? callback_met_lock : lock_has_waiter);
+        if (c->student && lock_has_waiter()) {
+            OBS_SET(cb_spinning, true);
+            lab_event("CPU 1 sees a second ticket on the lock: the callback spins on it, IF=0");
+        }
     }
     if (c->cpu1_lock == CPU1_DROPS_LOCK) {
         OBS_SET(lock_held_by_cpu1, false);
@@ -539,7 +600,7 @@ static void stall_prepare(struct lab_run *r, const struct stall_config *c)
 static void stall_run(struct lab_run *r, const struct stall_config *c)
 {
     stall_prepare(r, c);
-    hrtimer_init(&advance_timer, stall_advance_sched);
+    hrtimer_init(&advance_timer, c->student ? exercise_advance_sched : stall_advance_sched);
     OBS_SET(sti_at_arm, hardirq_sti_count(0));
     hrtimer_start(&advance_timer, PERIOD_NS, HRTIMER_MODE_REL);
     lab_event("callback armed on CPU 0 (every %lu us)", PERIOD_NS / NSEC_PER_USEC);
@@ -619,6 +680,40 @@ static enum lab_verdict judge_flush(struct lab_run *r, char *ev, unsigned long s
     if (r->stopped_by)
         return LAB_REPRODUCED;          /* a detector fired although the flush completed: say so */
     return LAB_NOT_REPRODUCED;
+}
+
+/*
+ * The exercise: NOT REPRODUCED (your callback is right) only if CPU 1's
+ * flush was acknowledged and the run ended by itself, at least one
+ * callback ran to completion while CPU 1 held the lock (so the scenario
+ * really tested it), taprio_advance() always ran under sched_lock, and no
+ * period was lost: the schedule counted one cycle per callback.
+ */
+static enum lab_verdict judge_exercise(struct lab_run *r, char *ev, unsigned long size)
+{
+    if (!obs.flush_done_ns) {
+        ksnprintf(ev, size, "CPU 1 waited %lu ms in csd_lock_wait() for CPU 0's flush: %s; IF=0 in hardirq keeps the "
+                  "IPI out", obs.ipi_sent_ns ? ms_since(obs.ipi_sent_ns) : 0,
+                  obs.cb_spinning ? "your callback spins on sched_lock, which CPU 1 holds" : "CPU 0 never left hardirq");
+        return LAB_REPRODUCED;
+    }
+    if (r->stopped_by)
+        ksnprintf(ev, size, "the flush completed, but %s stopped the run", r->stopped_by);
+    else if (obs.advance_unlocked)
+        ksnprintf(ev, size, "taprio_advance() ran %lu times without sched_lock, first from %pS", obs.advance_unlocked,
+                  (void *)obs.advance_unlocked_ip);
+    else if (!obs.cb_returned_while_held)
+        ksnprintf(ev, size, "no callback returned while CPU 1 held the lock: the scenario did not test the callback");
+    else if (taprio_sched.cycles != obs.callbacks)
+        ksnprintf(ev, size, "the schedule lost %ld of %lu periods: account for the periods you skipped when you next "
+                  "get the lock", (long)(obs.callbacks - taprio_sched.cycles), obs.callbacks);
+    else {
+        ksnprintf(ev, size, "flush acked in %lu us; %lu callbacks returned while CPU 1 held the lock; %lu periods in "
+                  "%lu advances, none lost", (unsigned long)((obs.flush_done_ns - obs.ipi_sent_ns) / NSEC_PER_USEC),
+                  obs.cb_returned_while_held, taprio_sched.cycles, obs.advances);
+        return LAB_NOT_REPRODUCED;
+    }
+    return LAB_REPRODUCED;
 }
 
 static enum lab_verdict judge_cross(struct lab_run *r, char *ev, unsigned long size)
@@ -721,3 +816,8 @@ STALL_CONFIG(wait_irqs_off, stall_cross_run, judge_cross, .irqs_off_cross_call =
 LAB_VARIANT(stall, wait_irqs_on, 2, LAB_NOT_REPRODUCED,
             "both CPUs flush with IRQs on: each takes the other's IPI while it waits");
 STALL_CONFIG(wait_irqs_on, stall_cross_run, judge_cross, .irqs_off_cross_call = true);
+
+/* 5. The exercise: lock_spin's scenario with the student's callback (advance_sched.c). */
+LAB_VARIANT(stall, exercise, 2, LAB_NOT_REPRODUCED,
+            "the exercise: your advance_sched() (advance_sched.c) while CPU 1 holds its lock across a flush");
+STALL_CONFIG(exercise, stall_run, judge_exercise, .cpu1_lock = CPU1_HOLDS_LOCK, .student = true);
