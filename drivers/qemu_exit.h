@@ -5,7 +5,7 @@
 /*
  * QEMU is started with -device isa-debug-exit,iobase=0xf4,iosize=0x04.
  * Writing v to the port makes QEMU exit with status (v << 1) | 1, so a
- * guest can never fake a clean 0 exit; the harness (tests/qemu-run.sh)
+ * guest can never fake a clean 0 exit; the harness (scripts/qemu.py, which reads these lines)
  * maps these statuses back to names.
  */
 #define QEMU_EXIT_PORT     0xf4

@@ -46,7 +46,7 @@ void detector_report_end(void);
  * report on every CPU (trigger_all_cpu_backtrace(): an NMI reaches CPUs
  * stuck with IF=0), call detector_stop_hook, then print
  * "Kernel panic - not syncing: <which>" and leave QEMU with
- * QEMU_EXIT_DETECTOR (status 39, `--exit detector` in tests/qemu-run.sh),
+ * QEMU_EXIT_DETECTOR (status 39, `exit = "detector"` in a check, scripts/checks.py),
  * or, when a lab runs, let lab_detector_stop() end it with its verdict;
  * never returns then. Otherwise it returns and the kernel runs on. Any
  * context: it takes no lock another CPU could be holding (printk's console

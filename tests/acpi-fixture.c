@@ -5,7 +5,7 @@
  *   BASE: the guest physical address the blob will be loaded at (hex)
  * The blob holds an RSDP (revision 0) at BASE, an RSDT at BASE+0x40 and,
  * unless KIND is no-madt, a MADT at BASE+0x100 describing one CPU and one
- * IOAPIC. tests/qemu-suite.sh loads it with
+ * IOAPIC. tests/checks/boot.toml loads it with
  *   -device loader,file=...,addr=BASE,force-raw=on
  * and boots with acpi_rsdp=BASE, so the kernel parses these tables instead
  * of QEMU's, and must refuse the broken ones by name.

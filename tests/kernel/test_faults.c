@@ -5,7 +5,7 @@
 
 /*
  * These cases are KTEST_FATAL: never part of test=all, run one per boot by
- * tests/qemu-suite.sh, which checks the headline and the failure exit.
+ * tests/checks/boot.toml, which checks the headline and the failure exit.
  * `volatile` keeps the compiler from folding the faults away at build time.
  */
 

@@ -143,7 +143,7 @@ KTEST(rcu_churn_backlog_bounded)
            ms / (rcu_gp_completed() - done + 1), s.max_backlog);
 }
 
-/* --- on purpose: a CPU that never passes a quiescent state (separate runs, tests/qemu-suite.sh) --- */
+/* --- on purpose: a CPU that never passes a quiescent state (separate runs, tests/checks/rcu.toml) --- */
 
 static uint64_t stall_began_ns;
 static unsigned stall_cpu;
