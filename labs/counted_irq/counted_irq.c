@@ -10,6 +10,7 @@
 #include "kernel/printk.h"
 #include "kernel/spinlock.h"
 #include "kernel/vsprintf.h"
+#include "labs/counted_irq/chain.h"
 
 /*
  * Hand-over-hand locking walks a chain: lock A, lock B, unlock A, lock C,
@@ -251,4 +252,288 @@ static void lab_counted_irq_scoped_run(struct lab_run *r)
 static enum lab_verdict lab_counted_irq_scoped_judge(struct lab_run *r, char *evidence, unsigned long size)
 {
     return judge(r, evidence, size);
+}
+
+/* ---------------------------------------------------------------- the exercise */
+
+/*
+ * The student's walk (chain_walk.c, chain.h) over a chain of CHAIN_NODES
+ * nodes, each lock its own lockdep class (hand over hand takes two at a
+ * time). At every node chain_visit() checks the order and the locks, and
+ * raises the device's interrupt: with IF=0 it waits in the IRR (SDM
+ * 11.8.4) and comes in at the first sti, wherever that is; with IF=1 it
+ * comes in at once. The handler trylocks every node and records whether
+ * this CPU held one when it came in, and where (regs->rip). The walk runs
+ * twice: called with IRQs on (the interrupt must come in after the last
+ * unlock), then with IRQs off (it must still pend when the walk returns,
+ * until the caller's restore). A warm-up interrupt first makes every node
+ * lock HARDIRQ-safe for lockdep, as setup() does for chain_b.
+ */
+#define CHAIN_NODES 6
+#define CHAIN_NODE(i, next_) { .lock = __SPIN_LOCK_UNLOCKED(chain[i].lock), .next = (next_), .value = 0 }
+
+static struct chain_node chain[CHAIN_NODES] = {
+    CHAIN_NODE(0, &chain[1]), CHAIN_NODE(1, &chain[2]), CHAIN_NODE(2, &chain[3]),
+    CHAIN_NODE(3, &chain[4]), CHAIN_NODE(4, &chain[5]), CHAIN_NODE(5, NULL),
+};
+
+enum { WALK_IRQS_ON, WALK_IRQS_OFF, NR_WALKS };
+static const char *const walk_name[NR_WALKS] = { "walk with IRQs on", "walk with IRQs off" };
+
+static struct {
+    int walk;                           /* the walk in progress; -1 before, between and after them */
+    unsigned visits;                    /* chain_visit() calls in this walk */
+    bool in_visit;                      /* chain_visit() is raising the interrupt */
+    unsigned irqs;                      /* handler runs, the warm-up's included */
+    struct {
+        bool ran;
+        bool if_before, if_after;       /* IF around the chain_walk() call */
+        unsigned visits;
+        unsigned irqs_during;           /* handler runs inside chain_walk() */
+        unsigned irqs_by_restore;       /* ... and until the caller's IF was back (after its restore) */
+        bool pending_after;             /* the vector still in the IRR when chain_walk() returned */
+        int locked_after;               /* a node still locked then, or -1 */
+    } w[NR_WALKS];
+    /* The first of each kind of fault; walk -1: none. */
+    struct { int walk, node; unsigned due; } order;             /* node visited where `due` was due */
+    struct { int walk, node, missing; } nolock;                 /* visited without `missing`'s lock */
+    struct { int walk, node; unsigned visits; bool in_visit; unsigned long ip; } held; /* IRQ came in, node held */
+    struct { int walk, node; bool irqs_off, pending; } open;    /* a visit with IF=1 or nothing pending */
+    unsigned lockdep_reports_before;
+} ex = { .walk = -1, .order.walk = -1, .nolock.walk = -1, .held.walk = -1, .open.walk = -1 };
+
+/* The node's index in chain[], or -1 if n is not one of them. */
+static int node_index(struct chain_node *n)
+{
+    return n >= chain && n < chain + CHAIN_NODES ? (int)(n - chain) : -1;
+}
+
+static bool held_here(struct chain_node *n)
+{
+    return __atomic_load_n(&n->lock.owner_cpu, __ATOMIC_RELAXED) == (int)smp_processor_id();
+}
+
+/* The first node still locked, or -1. */
+static int first_locked(void)
+{
+    for (int i = 0; i < CHAIN_NODES; i++)
+        if (spin_is_locked(&chain[i].lock))
+            return i;
+    return -1;
+}
+
+/*
+ * The device's handler (IF=0: the interrupt gate cleared it, SDM 6.12.1):
+ * it uses every node's value. A trylock, never a spin: a node this CPU's
+ * task holds would never be released. A failed trylock on a node this CPU
+ * owns is the bug: the task let the interrupt in holding it.
+ */
+static void chain_exercise_interrupt(struct pt_regs *regs)
+{
+    int held = -1;
+
+    for (int i = 0; i < CHAIN_NODES; i++) {
+        if (spin_trylock(&chain[i].lock)) {
+            chain[i].value++;
+            spin_unlock(&chain[i].lock);
+        } else if (held < 0 && held_here(&chain[i])) {
+            held = i;
+        }
+    }
+    if (held >= 0) {
+        lab_event("handler: node %d held by the task it interrupted! at %pS", held, (void *)regs->rip);
+        if (ex.held.walk < 0) {
+            ex.held.node = held;
+            ex.held.visits = ex.visits;
+            ex.held.in_visit = ex.in_visit;
+            ex.held.ip = regs->rip;
+            ex.held.walk = ex.walk;
+        }
+    } else {
+        lab_event("handler: every node free; at %pS", (void *)regs->rip);
+    }
+    __atomic_store_n(&ex.irqs, ex.irqs + 1, __ATOMIC_RELEASE);
+    apic_eoi();
+}
+
+/* chain.h's contract: check order and locks, do the node's work, and raise the interrupt. */
+void chain_visit(struct chain_node *n)
+{
+    int i = node_index(n);
+    unsigned due = ex.visits++;
+
+    if (i != (int)due && ex.order.walk < 0) {
+        lab_event("task: chain_visit() got node %d, node %u was due", i, due);
+        ex.order.node = i;
+        ex.order.due = due;
+        ex.order.walk = ex.walk;
+    }
+    if (i < 0)
+        return;
+    if ((!held_here(n) || (n->next && !held_here(n->next))) && ex.nolock.walk < 0) {
+        ex.nolock.node = i;
+        ex.nolock.missing = held_here(n) ? i + 1 : i;
+        ex.nolock.walk = ex.walk;
+        lab_event("task: node %d visited without node %d's lock held", i, ex.nolock.missing);
+    }
+    n->value++;
+
+    bool irqs_off = irqs_disabled();
+    ex.in_visit = true;
+    device_raises_interrupt();
+    bool pending = apic_vector_pending(COUNTED_IRQ_VECTOR);
+    ex.in_visit = false;
+    lab_event("task: visit node %d: IF=%d, vector %s", i, !irqs_off,
+              pending ? "pending in the IRR" : "already delivered");
+    if ((!irqs_off || !pending) && ex.open.walk < 0) {
+        ex.open.node = i;
+        ex.open.irqs_off = irqs_off;
+        ex.open.pending = pending;
+        ex.open.walk = ex.walk;
+    }
+}
+
+/* One call of the student's chain_walk(), with IRQs off in the caller for WALK_IRQS_OFF. */
+static void walk(int w)
+{
+    unsigned long flags = 0;
+    unsigned irqs = ex.irqs;
+
+    if (w == WALK_IRQS_OFF)
+        local_irq_save(flags);
+    lab_event("task: %s: chain_walk(head)", walk_name[w]);
+    ex.w[w].ran = true;
+    ex.w[w].if_before = !irqs_disabled();
+    ex.walk = w;
+    ex.visits = 0;
+    chain_walk(&chain[0]);
+    ex.w[w].if_after = !irqs_disabled();
+    ex.w[w].pending_after = apic_vector_pending(COUNTED_IRQ_VECTOR);
+    ex.w[w].irqs_during = ex.irqs - irqs;
+    ex.w[w].visits = ex.visits;
+    ex.w[w].locked_after = first_locked();
+    ex.walk = -1;
+    lab_event("task: chain_walk() returned: IF=%d (was %d), vector %s", ex.w[w].if_after, ex.w[w].if_before,
+              ex.w[w].pending_after ? "pending in the IRR" : "not pending");
+    /* Give this lab back the IF it had, so that a wrong walk cannot make ours warn. */
+    if (ex.w[w].if_after != ex.w[w].if_before) {
+        if (ex.w[w].if_before)
+            local_irq_enable();
+        else
+            local_irq_disable();
+    }
+    if (w == WALK_IRQS_OFF)
+        local_irq_restore(flags);       /* sti: a pending interrupt comes in here */
+    ex.w[w].irqs_by_restore = ex.irqs - irqs;
+}
+
+LAB_VARIANT(counted_irq, exercise, 1, LAB_NOT_REPRODUCED,
+            "the exercise: your hand-over-hand walk (chain_walk.c), called with IRQs on, then off");
+
+static void lab_counted_irq_exercise_run(struct lab_run *r)
+{
+    (void)r;
+    request_vector(COUNTED_IRQ_VECTOR, chain_exercise_interrupt, "counted_irq exercise device");
+    ex.lockdep_reports_before = lockdep_report_count;
+    lab_event("task: warm-up: the device interrupts once, chain free");
+    device_raises_interrupt();
+    while (__atomic_load_n(&ex.irqs, __ATOMIC_ACQUIRE) < 1)
+        cpu_relax();
+    walk(WALK_IRQS_ON);
+    /* A node left locked would make the second walk spin on it forever. */
+    if (ex.w[WALK_IRQS_ON].locked_after < 0)
+        walk(WALK_IRQS_OFF);
+}
+
+/*
+ * NOT REPRODUCED (your walk works) only if both walks visited every node
+ * once, in order, holding its lock and the next one's; no interrupt came
+ * in while this CPU held a node; every visit saw IF=0 and the interrupt
+ * pending (the mechanism); the interrupt came in after the last unlock
+ * with IRQs on, and only at the caller's restore with IRQs off; IF after
+ * each walk as before it; every node unlocked; lockdep silent.
+ * Otherwise REPRODUCED, with the first fault in these words.
+ */
+static enum lab_verdict lab_counted_irq_exercise_judge(struct lab_run *r, char *evidence, unsigned long size)
+{
+    unsigned reports = lockdep_report_count - ex.lockdep_reports_before;
+
+    if (r->stopped_by) {
+        ksnprintf(evidence, size, "the run hung in the %s: %s stopped it (a lock taken twice, or never released?)",
+                  ex.walk >= 0 ? walk_name[ex.walk] : "lab", r->stopped_by);
+        return LAB_REPRODUCED;
+    }
+    for (int w = 0; w < NR_WALKS; w++) {
+        if (ex.w[w].ran && ex.w[w].locked_after >= 0) {
+            ksnprintf(evidence, size, "%s: node %d was still locked when chain_walk() returned: unlock every node",
+                      walk_name[w], ex.w[w].locked_after);
+            return LAB_REPRODUCED;
+        }
+    }
+    if (ex.order.walk >= 0) {
+        ksnprintf(evidence, size, "%s: chain_visit() got node %d when node %u was due: visit every node once, "
+                  "from head, in order", walk_name[ex.order.walk], ex.order.node, ex.order.due);
+        return LAB_REPRODUCED;
+    }
+    for (int w = 0; w < NR_WALKS; w++) {
+        if (ex.w[w].visits != CHAIN_NODES) {
+            ksnprintf(evidence, size, "%s: %u of the %u nodes visited: call chain_visit() for every node",
+                      walk_name[w], ex.w[w].visits, CHAIN_NODES);
+            return LAB_REPRODUCED;
+        }
+    }
+    if (ex.nolock.walk >= 0) {
+        if (ex.nolock.missing == ex.nolock.node)
+            ksnprintf(evidence, size, "%s: node %d visited without its own lock held", walk_name[ex.nolock.walk],
+                      ex.nolock.node);
+        else
+            ksnprintf(evidence, size, "%s: node %d visited without the next node's lock held: take node %d's lock "
+                      "before you visit node %d and unlock it", walk_name[ex.nolock.walk], ex.nolock.node,
+                      ex.nolock.missing, ex.nolock.node);
+        return LAB_REPRODUCED;
+    }
+    if (ex.held.walk >= 0 && ex.held.in_visit) {
+        ksnprintf(evidence, size, "%s: the interrupt came in at once during node %u's visit (at %pS), node %d held: "
+                  "IRQs were on; they must be off while you hold any node", walk_name[ex.held.walk],
+                  ex.held.visits - 1, (void *)ex.held.ip, ex.held.node);
+        return LAB_REPRODUCED;
+    }
+    if (ex.held.walk >= 0) {
+        ksnprintf(evidence, size, "%s: the interrupt came in at %pS with node %d still held: IRQs came back on "
+                  "between node %u's visit and node %d's unlock", walk_name[ex.held.walk], (void *)ex.held.ip,
+                  ex.held.node, ex.held.visits - 1, ex.held.node);
+        return LAB_REPRODUCED;
+    }
+    if (ex.open.walk >= 0) {
+        ksnprintf(evidence, size, "%s: at node %d's visit IF=%d and the interrupt %s: IRQs must be off at every visit",
+                  walk_name[ex.open.walk], ex.open.node, !ex.open.irqs_off,
+                  ex.open.pending ? "pending" : "not pending");
+        return LAB_REPRODUCED;
+    }
+    for (int w = 0; w < NR_WALKS; w++) {
+        if (ex.w[w].if_after != ex.w[w].if_before) {
+            ksnprintf(evidence, size, "%s: chain_walk() returned with IRQs %s: give the caller back the IF it had",
+                      walk_name[w], ex.w[w].if_after ? "on" : "off");
+            return LAB_REPRODUCED;
+        }
+    }
+    if (reports) {
+        ksnprintf(evidence, size, "lockdep: %s", lockdep_report_name(lockdep_last_report));
+        return LAB_REPRODUCED;
+    }
+    if (!ex.w[WALK_IRQS_ON].irqs_during || ex.w[WALK_IRQS_ON].pending_after) {
+        ksnprintf(evidence, size, "%s: the interrupt had not come in when chain_walk() returned",
+                  walk_name[WALK_IRQS_ON]);
+        return LAB_REPRODUCED;
+    }
+    if (ex.w[WALK_IRQS_OFF].irqs_during || !ex.w[WALK_IRQS_OFF].pending_after ||
+        !ex.w[WALK_IRQS_OFF].irqs_by_restore) {
+        ksnprintf(evidence, size, "%s: the interrupt came in %s, not at the caller's restore: IRQs were turned on",
+                  walk_name[WALK_IRQS_OFF], ex.w[WALK_IRQS_OFF].irqs_during ? "inside chain_walk()" : "nowhere");
+        return LAB_REPRODUCED;
+    }
+    ksnprintf(evidence, size, "both walks (called with IRQs on, then off) visited the %u nodes in order, hand over "
+              "hand, IF=0 and the interrupt pending at every visit; it came in after the last unlock; IF as the "
+              "caller had it; lockdep: no report", CHAIN_NODES);
+    return LAB_NOT_REPRODUCED;
 }
