@@ -1,14 +1,17 @@
 /* labs/irq_inversion/irq_inversion.c: lab "irq_inversion": what makes a lock HARDIRQ-safe for lockdep, and the inversion that follows (seed 002). */
 #include "kernel/lab.h"
+#include "labs/irq_inversion/pcpu.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/irq.h"
 #include "kernel/detector_stop.h"
 #include "kernel/hardirq.h"
 #include "kernel/irqflags.h"
 #include "kernel/lockdep.h"
+#include "kernel/panic.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
 #include "kernel/spinlock.h"
+#include "kernel/string.h"
 #include "kernel/vsprintf.h"
 #include "kernel/watchdog.h"
 
@@ -393,4 +396,352 @@ static enum lab_verdict lab_irq_inversion_deadlock_judge(struct lab_run *r, char
               r->stopped_by ? r->stopped_by : "nothing", obs.handler_entered, obs.pcpu_owner_at_irq,
               obs.vmap_owner_at_wait);
     return LAB_NOT_REPRODUCED;
+}
+
+/* ---------------------------------------------------------------- the exercise */
+
+/*
+ * The student's allocator (pcpu.c, pcpu.h) on two CPUs. pcpu_lock is made
+ * HARDIRQ-safe for real first: the device's interrupt (self-IPI) calls
+ * pcpu_free(). Then CPU 0 allocates until EX_SLOTS slots are in use, so
+ * the map grows 4 -> 64. The first time CPU 0 is inside pcpu_vmap_map()
+ * with pcpu_lock dropped (its unlocked window), CPU 1 allocates
+ * EX_CPU1_ALLOCS slots, enough to grow the map twice itself, and CPU 0
+ * waits (a handshake, no delay) until it is done: CPU 0's new map is then
+ * smaller than the one installed, and must be given back. Last, the
+ * interrupt frees every slot. The mapping code below checks how it is
+ * called and counts the maps it hands out (vmap_lock protects its pool).
+ */
+#define EX_SLOTS 40                     /* slots in use at the peak: the map grows to 64 */
+#define EX_CPU1_ALLOCS 5                /* 4 -> 8 -> 16: two growths inside CPU 0's window */
+#define EX_POOL 8                       /* maps the mapping code has */
+
+static struct pcpu_chunk chunk;
+static unsigned long ex_pool[EX_POOL][PCPU_MAX_SLOTS];
+
+static struct {
+    unsigned pool_slots[EX_POOL];       /* slots of each live map; 0: free */
+    unsigned maps_live;
+    unsigned long bad_calls;            /* mapping code called with pcpu_lock held or IRQs off */
+    unsigned long bad_ip;               /* ... the first caller */
+    const char *bad_why;
+    unsigned long bad_unmaps;           /* pcpu_vunmap_map() of no live map, or of c->map */
+    const char *bad_unmap_why;
+    unsigned cpu_main;                  /* the CPU that runs the scenario (and has the window) */
+    int window_go, window_done;         /* handshake: CPU 1's allocs run inside CPU 0's window */
+    unsigned window_size_before, window_size_after;
+    bool live[PCPU_MAX_SLOTS];          /* handed out and not freed */
+    unsigned allocs, nr_live;
+    int bad_slot;                       /* the first slot handed out twice or out of range; -1: none */
+    unsigned bad_slot_cpu;
+    bool failed;                        /* pcpu_alloc() returned -1 */
+    unsigned long irqs_left_off;        /* pcpu_alloc() returned with IRQs off */
+    int free_slot;                      /* what the next interrupt frees */
+    unsigned frees;                     /* interrupts whose pcpu_free() returned */
+    /* c->map checked after the last alloc (peak) and after the last free (end): */
+    unsigned peak_marked, peak_nr_used, peak_room;
+    int peak_lost;                      /* a live slot free in c->map; -1: none */
+    unsigned end_marked, end_nr_used;
+    char usage[32];                     /* pcpu_lock's usage at the end */
+    unsigned lockdep_reports_before;
+} ex = { .bad_slot = -1, .peak_lost = -1 };
+
+/* Which pool map `map` is; -1 if none. */
+static int pool_index(const unsigned long *map)
+{
+    for (int i = 0; i < EX_POOL; i++)
+        if (map == ex_pool[i])
+            return i;
+    return -1;
+}
+
+/* Count a call of the mapping code with pcpu_lock held or IRQs off against its caller (ip). */
+static void check_caller(unsigned long ip)
+{
+    const char *why = chunk.lock.owner_cpu == (int)smp_processor_id() ? "with pcpu_lock held"
+                      : irqs_disabled() ? "with IRQs off" : NULL;
+
+    if (why && ex.bad_calls++ == 0) {
+        ex.bad_ip = ip;
+        ex.bad_why = why;
+        lab_event("mapping: called %s, from %pS", why, (void *)ip);
+    }
+}
+
+/*
+ * The handshake. CPU 0's first call from the unlocked window lets CPU 1
+ * allocate, and waits until it has. Never with pcpu_lock held or IRQs off
+ * here (CPU 1 would wait for pcpu_lock forever: that is the bug the
+ * exercise repairs, reported by lockdep instead), and never on CPU 1,
+ * whose own growing comes through here too. Called before vmap_lock is
+ * taken, which CPU 1's growing needs.
+ */
+static void window(void)
+{
+    if (smp_processor_id() != ex.cpu_main || ex.window_go || irqs_disabled() ||
+        chunk.lock.owner_cpu == (int)smp_processor_id())
+        return;
+    ex.window_size_before = chunk.map_size;
+    lab_event("mapping: CPU%u dropped pcpu_lock (map %u slots); CPU 1 allocates now", ex.cpu_main,
+              ex.window_size_before);
+    __atomic_store_n(&ex.window_go, 1, __ATOMIC_RELEASE);
+    while (!__atomic_load_n(&ex.window_done, __ATOMIC_ACQUIRE))
+        cpu_relax();
+    ex.window_size_after = chunk.map_size;
+    lab_event("mapping: CPU 1 done (map %u slots); CPU%u goes on", ex.window_size_after, ex.cpu_main);
+}
+
+/* Take a free pool map; the caller holds vmap_lock. */
+static unsigned long *pool_get(unsigned slots)
+{
+    for (int i = 0; i < EX_POOL; i++) {
+        if (!ex.pool_slots[i]) {
+            ex.pool_slots[i] = slots;
+            memset(ex_pool[i], 0, sizeof ex_pool[i]);
+            ex.maps_live++;
+            return ex_pool[i];
+        }
+    }
+    return NULL;
+}
+
+unsigned long *pcpu_vmap_map(unsigned slots)
+{
+    unsigned long *map = NULL;
+
+    check_caller(_RET_IP_);
+    window();
+    spin_lock(&vmap_lock);              /* the mapping code's way: IRQs as they are (on) */
+    if (slots <= PCPU_MAX_SLOTS)
+        map = pool_get(slots);
+    spin_unlock(&vmap_lock);
+    if (!map)
+        lab_event("mapping: no map of %u slots (%u live)", slots, ex.maps_live);
+    return map;
+}
+
+void pcpu_vunmap_map(unsigned long *map)
+{
+    int i = pool_index(map);
+    const char *why = i < 0 || !ex.pool_slots[i] ? "of no live map" : map == chunk.map ? "of c->map, in use" : NULL;
+
+    check_caller(_RET_IP_);
+    if (why) {
+        if (ex.bad_unmaps++ == 0) {
+            ex.bad_unmap_why = why;
+            lab_event("mapping: unmap %s, from %pS", why, (void *)_RET_IP_);
+        }
+        return;
+    }
+    spin_lock(&vmap_lock);
+    ex.pool_slots[i] = 0;
+    ex.maps_live--;
+    memset(map, 0x6b, sizeof ex_pool[i]);      /* slab's POISON_FREE: a use after unmapping reads "in use" */
+    spin_unlock(&vmap_lock);
+}
+
+/* One pcpu_alloc(), its slot checked against what is handed out. */
+static void ex_alloc(void)
+{
+    unsigned cpu = smp_processor_id();
+    int slot = pcpu_alloc(&chunk);
+
+    if (irqs_disabled() && ex.irqs_left_off++ == 0) {
+        lab_event("task: pcpu_alloc() returned with IRQs off");
+        local_irq_enable();
+    }
+    ex.allocs++;
+    if (slot == -1) {
+        ex.failed = true;
+        return;
+    }
+    if (slot < 0 || slot >= PCPU_MAX_SLOTS || ex.live[slot]) {
+        if (ex.bad_slot < 0) {
+            ex.bad_slot = slot;
+            ex.bad_slot_cpu = cpu;
+            lab_event("task: pcpu_alloc() on CPU%u returned slot %d, %s", cpu, slot,
+                      slot < 0 || slot >= PCPU_MAX_SLOTS ? "outside every map" : "handed out already");
+        }
+        return;
+    }
+    ex.live[slot] = true;
+    ex.nr_live++;
+}
+
+/* The device's interrupt: it frees ex.free_slot. */
+static void ex_interrupt(struct pt_regs *regs)
+{
+    (void)regs;
+    pcpu_free(&chunk, ex.free_slot);
+    apic_eoi();
+    __atomic_store_n(&ex.frees, ex.frees + 1, __ATOMIC_RELEASE);
+}
+
+/* Free slot in a real interrupt on this CPU (self-IPI, SDM Vol. 3A 11.6.1), IF=1: it comes in at once. */
+static void ex_free(int slot)
+{
+    unsigned n = ex.frees;
+
+    ex.free_slot = slot;
+    apic_icr_write(APIC_DEST_SELF | APIC_DM_FIXED | IRQ_INVERSION_VECTOR, 0);
+    while (__atomic_load_n(&ex.frees, __ATOMIC_ACQUIRE) == n)
+        cpu_relax();
+    ex.live[slot] = false;
+    ex.nr_live--;
+}
+
+/* Slots marked in use in c->map (nothing else runs: read without the lock). */
+static unsigned marked(void)
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < chunk.map_size && i < PCPU_MAX_SLOTS; i++)
+        n += chunk.map[i] != 0;
+    return n;
+}
+
+/* Like show_state(), for the exercise's pcpu_lock (chunk.lock). */
+static void ex_state(char *usage, unsigned long size)
+{
+    lockdep_usage_string(&chunk.lock.dep_map, usage, size);
+    lab_event("state: pcpu_lock %s; pcpu->vmap %s", usage,
+              has_dependency(&chunk.lock, &vmap_lock) ? "recorded" : "none");
+}
+
+/* CPU 1: inside CPU 0's window, allocate (and grow the map twice). */
+static int ex_cpu1_thread(void *unused)
+{
+    (void)unused;
+    while (!__atomic_load_n(&ex.window_go, __ATOMIC_ACQUIRE))
+        cpu_relax();
+    for (unsigned i = 0; i < EX_CPU1_ALLOCS; i++)
+        ex_alloc();
+    __atomic_store_n(&ex.window_done, 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+LAB_VARIANT(irq_inversion, exercise, 2, LAB_NOT_REPRODUCED,
+            "the exercise: your allocator (pcpu.c) grows its map with pcpu_lock HARDIRQ-safe, raced by CPU 1");
+
+static void lab_irq_inversion_exercise_run(struct lab_run *r)
+{
+    static struct lock_class_key pcpu_lock_key;
+    char usage[32];
+
+    (void)r;
+    ex.cpu_main = smp_processor_id();
+    __spin_lock_init(&chunk.lock, "pcpu_lock", &pcpu_lock_key);
+    chunk.map = pool_get(PCPU_MAP_INIT);
+    chunk.map_size = PCPU_MAP_INIT;
+    setup(ex_interrupt);
+    ex.lockdep_reports_before = lockdep_report_count;
+    if (watchdog_set_thresh(1))
+        printk("lab: watchdog_thresh=1 for this run: a hard lockup is reported 0.8-2.4 s after it begins\n");
+    if (!kthread_run_on_cpu(ex_cpu1_thread, NULL, 1, "pcpu_alloc/%u"))
+        panic("irq_inversion: cannot start CPU 1's thread");
+
+    step("the mapping code maps for itself: spin_lock(vmap_lock), IRQs on", vmap_area);
+    lab_event("task: pcpu_alloc() twice, then the device's interrupt frees the first slot");
+    ex_alloc();
+    ex_alloc();
+    if (ex.live[0])
+        ex_free(0);
+    ex_state(usage, sizeof usage);
+    lab_event("task: CPU%u allocates until %u slots are in use", ex.cpu_main, EX_SLOTS);
+    while (ex.nr_live < EX_SLOTS && ex.allocs < 2 * EX_SLOTS && !ex.failed && ex.bad_slot < 0)
+        ex_alloc();
+    if (!ex.window_go) {                /* no window came: let CPU 1 finish all the same */
+        __atomic_store_n(&ex.window_go, 1, __ATOMIC_RELEASE);
+        while (!__atomic_load_n(&ex.window_done, __ATOMIC_ACQUIRE))
+            cpu_relax();
+    }
+
+    ex.peak_marked = marked();
+    ex.peak_nr_used = chunk.nr_used;
+    ex.peak_room = pool_index(chunk.map) >= 0 ? ex.pool_slots[pool_index(chunk.map)] : 0;
+    for (int s = 0; s < PCPU_MAX_SLOTS && ex.peak_lost < 0; s++)
+        if (ex.live[s] && (s >= (int)chunk.map_size || !chunk.map[s]))
+            ex.peak_lost = s;
+    lab_event("task: %u slots out; c->map: %u slots, %u marked, nr_used %u; %u maps", ex.nr_live,
+              chunk.map_size, ex.peak_marked, ex.peak_nr_used, ex.maps_live);
+
+    lab_event("task: the device's interrupt frees every slot, one at a time");
+    for (int s = 0; s < PCPU_MAX_SLOTS; s++)
+        if (ex.live[s])
+            ex_free(s);
+    ex.end_marked = marked();
+    ex.end_nr_used = chunk.nr_used;
+    ex_state(ex.usage, sizeof ex.usage);
+}
+
+/*
+ * NOT REPRODUCED (your allocator works) only if: the run ended; lockdep
+ * said nothing; the mapping code was always called without pcpu_lock and
+ * with IRQs on; CPU 1 ran inside CPU 0's window; every slot was handed out
+ * once and was marked in c->map; c->map had room for c->map_size slots;
+ * the interrupt's frees cleared the map; pcpu_lock is HARDIRQ-safe and
+ * pcpu_lock -> vmap_lock was never recorded; exactly one map is left.
+ * Otherwise REPRODUCED, with the first of these that failed.
+ */
+static enum lab_verdict lab_irq_inversion_exercise_judge(struct lab_run *r, char *evidence, unsigned long size)
+{
+    unsigned reports = lockdep_report_count - ex.lockdep_reports_before;
+    enum lockdep_report last = lockdep_last_report;
+
+    if (r->stopped_by)
+        ksnprintf(evidence, size, "the run hung: %s stopped it (is pcpu_lock released on every path?)",
+                  r->stopped_by);
+    else if (reports && (last == LOCKDEP_IRQ_INVERSION || last == LOCKDEP_SAFE_TO_UNSAFE))
+        ksnprintf(evidence, size, "lockdep: %s: pcpu_lock (HARDIRQ-safe: pcpu_free() takes it in the interrupt) "
+                  "is held while the mapping code takes vmap_lock (HARDIRQ-unsafe: it takes it with IRQs on)",
+                  lockdep_report_name(last));
+    else if (reports && last == LOCKDEP_INCONSISTENT)
+        ksnprintf(evidence, size, "lockdep: %s: pcpu_lock is taken in the interrupt and with IRQs on in a task",
+                  lockdep_report_name(last));
+    else if (reports)
+        ksnprintf(evidence, size, "lockdep: %s", lockdep_report_name(last));
+    else if (ex.bad_calls)
+        ksnprintf(evidence, size, "the mapping code was called %lu times with pcpu_lock held or IRQs off, first %s, "
+                  "from %pS", ex.bad_calls, ex.bad_why, (void *)ex.bad_ip);
+    else if (ex.irqs_left_off)
+        ksnprintf(evidence, size, "pcpu_alloc() returned with IRQs off %lu times", ex.irqs_left_off);
+    else if (ex.bad_unmaps)
+        ksnprintf(evidence, size, "pcpu_vunmap_map() %s (%lu times)", ex.bad_unmap_why, ex.bad_unmaps);
+    else if (ex.bad_slot >= 0 && ex.bad_slot < PCPU_MAX_SLOTS)
+        ksnprintf(evidence, size, "slot %d handed out twice (the second time on CPU%u): what pcpu_alloc() saw "
+                  "before it dropped pcpu_lock may have changed since", ex.bad_slot, ex.bad_slot_cpu);
+    else if (ex.bad_slot != -1)
+        ksnprintf(evidence, size, "pcpu_alloc() returned slot %d, outside every map", ex.bad_slot);
+    else if (ex.failed)
+        ksnprintf(evidence, size, "pcpu_alloc() failed: pcpu_vmap_map() had no map left, %u live: a map was leaked",
+                  ex.maps_live);
+    else if (!ex.window_size_before)
+        ksnprintf(evidence, size, "CPU%u's pcpu_alloc() never called pcpu_vmap_map() with pcpu_lock dropped",
+                  ex.cpu_main);
+    else if (ex.peak_room < chunk.map_size)
+        ksnprintf(evidence, size, "c->map_size is %u but c->map has room for %u slots: the map you install must "
+                  "be at least as big as the one installed", chunk.map_size, ex.peak_room);
+    else if (ex.peak_lost >= 0)
+        ksnprintf(evidence, size, "slot %d is handed out but free in c->map: growing the map lost it", ex.peak_lost);
+    else if (ex.peak_marked != EX_SLOTS || ex.peak_nr_used != EX_SLOTS)
+        ksnprintf(evidence, size, "%u slots handed out, but c->map marks %u and c->nr_used says %u", EX_SLOTS,
+                  ex.peak_marked, ex.peak_nr_used);
+    else if (ex.end_marked || ex.end_nr_used)
+        ksnprintf(evidence, size, "after the interrupt freed every slot, c->map marks %u and c->nr_used says %u",
+                  ex.end_marked, ex.end_nr_used);
+    else if (strncmp(ex.usage, "{IN-HARDIRQ-W", 13))
+        ksnprintf(evidence, size, "pcpu_lock %s: pcpu_free() never took it in the interrupt", ex.usage);
+    else if (has_dependency(&chunk.lock, &vmap_lock))
+        ksnprintf(evidence, size, "pcpu_lock -> vmap_lock recorded: the mapping code ran inside pcpu_lock");
+    else if (ex.maps_live != 1)
+        ksnprintf(evidence, size, "%u maps live at the end (1: c->map): the map grown while pcpu_lock was dropped "
+                  "was leaked", ex.maps_live);
+    else {
+        ksnprintf(evidence, size, "%u allocs, no slot twice; map %u -> %u slots, grown with pcpu_lock dropped; "
+                  "CPU 1 grew it to %u in CPU%u's window; %u frees in the interrupt; lockdep silent, "
+                  "pcpu_lock %s; 1 map live", ex.allocs, PCPU_MAP_INIT,
+                  chunk.map_size, ex.window_size_after, ex.cpu_main, ex.frees, ex.usage);
+        return LAB_NOT_REPRODUCED;
+    }
+    return LAB_REPRODUCED;
 }
