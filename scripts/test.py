@@ -104,7 +104,10 @@ def handout_grade():
     log = os.path.join(LOGDIR, "handout-grade.log")
     start = time.monotonic()
     with open(log, "w") as f:
-        p = subprocess.run(["make", "-C", tree, "--no-print-directory", "grade"], stdout=f, stderr=subprocess.STDOUT)
+        p = subprocess.run(["make", "-C", tree, "--no-print-directory", "-j2", "build/kernel.elf"], stdout=f,
+                           stderr=subprocess.STDOUT)
+        if p.returncode == 0:
+            p = subprocess.run(["make", "-C", tree, "--no-print-directory", "grade"], stdout=f, stderr=subprocess.STDOUT)
     results = os.path.join(tree, "build", "grade", "results.json")
     if not os.path.exists(results):
         report(False, "handout/grade", f"make grade in the student tree wrote no results (status {p.returncode})", log)
