@@ -4,7 +4,7 @@
     scripts/grade.py [--lab NAME] [--json FILE] [--logdir DIR]
 
 A graded check is a [[check]] with points in a lab's checks*.toml (see
-scripts/checks.py). Each prints `title: OK (time)` or `title: FAIL` with
+scripts/checks.py). Each prints `title: OK (points, time)` or `title: FAIL` with
 what was expected and what was seen, then the total: `Score: X/Y`. The
 same results go to a Gradescope results.json (--json; default
 build/grade/results.json). Exits 1 unless every point was scored.
@@ -38,9 +38,9 @@ def grade(selected, logdir, out=sys.stdout):
                 lines.append(f"    {run.id} (log: {log}):")
                 lines += ["        " + m for f in failures for m in f.splitlines()]
         if ok:
-            out.write(f"OK ({seconds:.1f}s)\n")
+            out.write(f"OK ({c.points}/{c.points} points, {seconds:.1f}s)\n")
         else:
-            out.write("FAIL\n" + "\n".join(lines) + "\n")
+            out.write(f"FAIL (0/{c.points} points)\n" + "\n".join(lines) + "\n")
             if c.hint:
                 out.write(f"    hint: {c.hint}\n")
         tests.append({"name": f"{c.id}: {c.title}", "score": c.points if ok else 0, "max_score": c.points,
