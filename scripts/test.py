@@ -68,6 +68,29 @@ def host_tests(binaries):
             report(False, f"host/{t}", "reported no test cases")
 
 
+def tool_tests():
+    """The host tools' own rules: the handout's markers and the check format's refusals."""
+    import handout
+    src = "a\n    // BEGIN SOLUTION\n    secret();\n    // END SOLUTION\n    // STUB: return 0;\nb\n"
+    out = handout.strip_solutions("x.c", src)
+    report(out == "a\n    return 0;\nb\n", "tools/handout-markers", "" if out == "a\n    return 0;\nb\n" else
+           f"stripped to {out!r}")
+    for bad, why in (("// BEGIN SOLUTION\nx\n", "without an END SOLUTION"), ("// END SOLUTION\n", "without a BEGIN")):
+        try:
+            handout.strip_solutions("x.c", bad)
+            report(False, "tools/handout-unbalanced", f"accepted {bad!r}")
+        except ValueError as e:
+            report(why in str(e) and "x.c:1" in str(e), "tools/handout-unbalanced", "" if why in str(e) else str(e))
+    path = os.path.join(LOGDIR, "bad-check.toml")
+    with open(path, "w") as f:
+        f.write('[[check]]\nname = "x"\ncmdline = ""\nexpct = ["typo"]\n')
+    try:
+        checks.load(path)
+        report(False, "tools/check-unknown-field", "a check with the unknown field 'expct' was accepted")
+    except ValueError as e:
+        report("unknown field(s) expct" in str(e), "tools/check-unknown-field", "" if "expct" in str(e) else str(e))
+
+
 def run_checks(all_checks, only):
     """Run every selected check; returns {check id: True if all its runs passed}."""
     outcome = {}
@@ -133,6 +156,8 @@ def main():
     os.makedirs(LOGDIR, exist_ok=True)
     if selected("host", only):
         host_tests(sys.argv[1:])
+    if selected("tools", only):
+        tool_tests()
     try:
         all_checks = checks.all_checks()
     except ValueError as e:
