@@ -247,8 +247,10 @@ static enum hrtimer_restart stall_advance_sched(struct hrtimer *timer)
             hrtimer_forward_now(timer, PERIOD_NS);
             return HRTIMER_RESTART;
         }
-    } else {
-        if (OBS_GET(lock_held_by_cpu1) && !obs.cb_spinning) {
+    } else if (!spin_trylock(&sched_lock)) {
+        /* Only CPU 1 takes the lock besides this callback. The failed
+         * trylock, not a flag CPU 1 may not have set yet, says we spin. */
+        if (!obs.cb_spinning) {
             OBS_SET(cb_spinning, true);
             lab_event("callback: spins on the lock CPU 1 holds, IF=0");
         }
