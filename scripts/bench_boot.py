@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""scripts/bench_boot.py: wall time from starting QEMU to the monitor prompt, through GRUB and through -kernel.
+"""scripts/bench_boot.py: wall time from starting QEMU to the monitor prompt, through GRUB and through -kernel,
+in each clock mode (deterministic and parallel).
 
     scripts/bench_boot.py [RUNS]      (CPUS and ACCEL from the environment; default 4 and tcg)
 
@@ -34,9 +35,12 @@ def time_to_prompt(argv):
 def main():
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     cpus, accel = int(os.environ.get("CPUS", 4)), os.environ.get("ACCEL", "tcg")
-    for label, boot, extra in (("GRUB ISO (multiboot2)", "iso", {"iso": os.path.join("build", "irqlab.iso")}),
-                               ("qemu -kernel (multiboot1)", "kernel", {})):
-        argv = qemu.qemu_argv(cpus, accel, boot, "", **extra)
+    paths = (("GRUB ISO (multiboot2)", "iso", {"iso": os.path.join("build", "irqlab.iso")}),
+             ("qemu -kernel (multiboot1)", "kernel", {}))
+    modes = qemu.MODES if accel == "tcg" else ("parallel",)
+    for (label, boot, extra), mode in ((p, m) for m in modes for p in paths):
+        label = f"{label}, {mode}"
+        argv = qemu.qemu_argv(cpus, accel, boot, "", mode=mode, **extra)
         times = sorted(t for t in (time_to_prompt(argv) for _ in range(runs)) if t is not None)
         if not times:
             print(f"{label}: no prompt within 20 s")

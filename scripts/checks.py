@@ -21,6 +21,12 @@ count and is judged by QEMU's exit and the lines the serial console printed:
     boot = "iso"                            # through GRUB (default "kernel": qemu -kernel)
     input = "\\nhelp\\npoweroff\\n"            # typed into the serial console
     qemu_args = ["-machine", "acpi=off"]    # more QEMU arguments
+    modes = ["deterministic", "parallel"]   # the guest's clock (default ["deterministic"]); a run in
+                                            # parallel mode, when there are both, gets "-parallel" added
+
+Deterministic mode (QEMU's icount) prints the same bytes every run; parallel
+mode (multi-threaded TCG) is for what needs the CPUs truly concurrent.
+DETERMINISTIC=0 in the environment runs every check in parallel mode.
 
 In strings, {cpus} is the CPU count, {last} the last CPU's number and
 {buddy} the one before it. A file's [sets.NAME] tables hold expect/reject
@@ -42,15 +48,17 @@ import qemu
 
 TOP = qemu.TOP
 FIELDS = {"name", "title", "cmdline", "cpus", "exit", "expect", "reject", "use", "timeout", "points", "exercise",
-          "hint", "ktap", "boot", "input", "qemu_args"}
+          "hint", "ktap", "boot", "input", "qemu_args", "modes"}
 
 
 class Run:
     """One boot of one check at one CPU count."""
 
-    def __init__(self, check, cpus):
-        self.check, self.cpus = check, cpus
+    def __init__(self, check, cpus, mode, suffix):
+        self.check, self.cpus, self.mode = check, cpus, mode
         self.id = check.id if len(check.cpus) == 1 else f"{check.id}-cpus{cpus}"
+        if suffix:
+            self.id += f"-{mode}"
 
     def expect(self):
         return [self.fill(e) for e in self.check.expect + self.from_sets("expect")]
@@ -102,7 +110,14 @@ class Check:
         self.boot = table.get("boot", "kernel")
         self.input = table.get("input", "")
         self.qemu_args = table.get("qemu_args", [])
-        self.runs = [Run(self, c) for c in self.cpus]
+        modes = table.get("modes", ["deterministic"])
+        if not isinstance(modes, list) or not modes or any(m not in qemu.MODES for m in modes) \
+                or len(set(modes)) != len(modes):
+            raise ValueError(f"{where}: modes must be a list of {' and '.join(qemu.MODES)}, each once")
+        if qemu.default_mode(os.environ.get("ACCEL", "tcg")) == "parallel":
+            modes = ["parallel"]            # DETERMINISTIC=0 (or kvm): every run in parallel mode
+        self.modes = modes
+        self.runs = [Run(self, c, m, m == "parallel" and len(modes) > 1) for m in modes for c in self.cpus]
         for run in self.runs:
             for u in map(run.fill, self.use):
                 if u not in sets:
@@ -211,5 +226,5 @@ def execute(run, logdir, kernel=None):
     os.makedirs(logdir, exist_ok=True)
     status, text, elapsed = qemu.boot(run.fill(c.cmdline), run.cpus, os.environ.get("ACCEL", "tcg"), c.boot,
                                       c.timeout, log, c.input.encode("latin-1"),
-                                      [run.fill(a) for a in c.qemu_args], kernel=kernel)
+                                      [run.fill(a) for a in c.qemu_args], kernel=kernel, mode=run.mode)
     return judge(run, status, text, log[:-4] + ".qemu.log"), log, elapsed

@@ -16,6 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import checks  # noqa: E402
+import qemu  # noqa: E402
 
 
 def graded(labs):
@@ -29,7 +30,8 @@ def grade(selected, logdir, out=sys.stdout):
         out.write(f"{c.id}: {c.title}: ")
         out.flush()
         lines, seconds, ok = [], 0.0, True
-        for run in c.runs:
+        mode = qemu.default_mode(os.environ.get("ACCEL", "tcg"))
+        for run in [r for r in c.runs if r.mode == mode] or c.runs:
             results, log, elapsed = checks.execute(run, logdir)
             seconds += elapsed
             failures = [msg or f"KTAP case failed: {name}" for case_ok, name, msg in results if not case_ok]

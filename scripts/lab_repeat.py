@@ -23,18 +23,22 @@ def main():
     a = ap.parse_args()
     if not a.lab or not a.variant:
         sys.exit("lab-repeat: give LAB= and VARIANT= (the monitor's `labs` lists them)")
+    try:
+        mode = qemu.default_mode(os.environ.get("ACCEL", "tcg"))
+    except ValueError as e:
+        sys.exit(f"lab-repeat: {e}")
     os.makedirs(os.path.join("build", "test-logs"), exist_ok=True)
     seen = collections.Counter()
     for i in range(1, a.n + 1):
         log = os.path.join("build", "test-logs", f"repeat-{a.lab}-{a.variant}-{a.cpus}-{i}.log")
-        status, text, _ = qemu.boot(f"lab={a.lab} variant={a.variant}", a.cpus, timeout=a.timeout, log=log)
+        status, text, _ = qemu.boot(f"lab={a.lab} variant={a.variant}", a.cpus, timeout=a.timeout, log=log, mode=mode)
         # The verdict may come from any CPU: lines from CPUs other than 0 carry a "[Cn] " prefix.
         found = re.findall(rf"^(?:\[C\d+\] )?({re.escape(a.lab)}/{re.escape(a.variant)}: (?:REPRODUCED|NOT REPRODUCED))",
                            text, re.M)
         verdict = found[-1] if found else f"no verdict ({qemu.explain(status)})"
         seen[verdict] += 1
         print(f"run {i}: {verdict}", flush=True)
-    print(f"--- {a.lab}/{a.variant} at CPUS={a.cpus}, {a.n} runs:")
+    print(f"--- {a.lab}/{a.variant} at CPUS={a.cpus}, {mode} mode, {a.n} runs:")
     for v, n in seen.items():
         print(f"  {n} x {v}")
     sys.exit(0 if len(seen) == 1 and not next(iter(seen)).startswith("no verdict") else 1)

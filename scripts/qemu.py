@@ -13,6 +13,11 @@ As a command it boots once and exits with QEMU's own status:
 
     scripts/qemu.py --make-iso build/run.iso -- lab=stall     # the GRUB ISO; first entry: lab=stall
 
+Two ways to run the guest's clock (`DETERMINISTIC=1|0`, see `clock_args()`):
+deterministic (icount: guest time counts instructions, the vCPUs take turns
+on one host thread, the same run prints the same bytes) and parallel
+(multi-threaded TCG: real concurrency, guest time is the host's).
+
 The serial console goes to stdout (and to --log). Statuses: see `exit_statuses()`
 (33 pass, 35 fail, 37 bad boot, 39 detector stop, 41 reproduced, 43 not
 reproduced), 124 when the hard timeout killed QEMU, 0 when the machine reset
@@ -31,6 +36,41 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXIT_HEADER = os.path.join(TOP, "drivers", "qemu_exit.h")
 TIMEOUT_STATUS = 124
 MEMORY = "128M"
+
+# Deterministic mode: -icount makes guest time follow the instruction
+# count, 2^ICOUNT_SHIFT ns per instruction, and runs every vCPU in turn on
+# one host thread (round-robin TCG); sleep=off skips the time the guest
+# spends idle instead of waiting for it in real time. Why shift 6 (64 ns
+# per instruction, a 15.6 MIPS machine whose TSC and LAPIC run at 1 GHz):
+# measured on this tree (docs/deterministic.md), it is the largest shift at
+# which the TSC still calibrates on clean 10 ms PIT shots (at 8 a PIT read
+# costs 16 us and no shot is clean), and a stalling 4-CPU lab with Linux's
+# thresholds ends in about 2 s of wall time.
+ICOUNT_SHIFT = 6
+MODES = ("deterministic", "parallel")
+
+
+def clock_args(mode, accel="tcg"):
+    """The QEMU flags of a clock mode: 'deterministic' (icount) or 'parallel' (multi-threaded TCG, or KVM)."""
+    if mode not in MODES:
+        raise ValueError(f"mode {mode!r} is not valid; use deterministic or parallel")
+    if mode == "parallel":
+        return []
+    if accel != "tcg":
+        raise ValueError("DETERMINISTIC=1 needs ACCEL=tcg (icount counts TCG's instructions); "
+                         "use DETERMINISTIC=0 with kvm")
+    return ["-icount", f"shift={ICOUNT_SHIFT},sleep=off"]
+
+
+def default_mode(accel="tcg"):
+    """The mode $DETERMINISTIC chooses: 1 (the default with tcg) or 0 (the default with kvm)."""
+    value = os.environ.get("DETERMINISTIC", "")
+    if value == "":
+        return "parallel" if accel == "kvm" else "deterministic"
+    if value not in ("0", "1"):
+        raise ValueError(f"DETERMINISTIC={value} is not valid; use 1 (icount: the same run prints the same bytes) "
+                         "or 0 (multi-threaded TCG: real parallelism)")
+    return "deterministic" if value == "1" else "parallel"
 
 
 def exit_statuses():
@@ -95,14 +135,14 @@ def explain(status, qemu_log=None):
 
 
 def qemu_argv(cpus=2, accel="tcg", boot="kernel", cmdline="", iso=None, kernel=None, extra=(), qemu_log=None,
-              interactive=False):
+              interactive=False, mode="deterministic"):
     """The QEMU command line for one boot (the only copy of irqlab's QEMU flags)."""
     if not 1 <= cpus <= 8:
         raise ValueError(f"CPUS={cpus} is not valid; use 1 to 8")
     if accel not in ("tcg", "kvm"):
         raise ValueError(f"ACCEL={accel} is not valid; use tcg or kvm")
     argv = ["qemu-system-x86_64", "-m", MEMORY, "-smp", str(cpus), "-accel", accel, "-no-reboot",
-            "-device", f"isa-debug-exit,iobase={exit_port()},iosize=0x04"]
+            "-device", f"isa-debug-exit,iobase={exit_port()},iosize=0x04"] + clock_args(mode, accel)
     if interactive:
         argv += ["-nographic"]          # serial and QEMU's monitor on this terminal (Ctrl-A C)
     else:
@@ -161,7 +201,7 @@ def make_iso(iso, cmdline=None, kernel=os.path.join("build", "kernel.elf"), time
 
 
 def boot(cmdline="", cpus=2, accel="tcg", boot="kernel", timeout=60, log=None, input_bytes=b"", extra=(),
-         echo=False, kernel=None, iso=None):
+         echo=False, kernel=None, iso=None, mode="deterministic"):
     """Boot once, feed input_bytes to the serial console, wait at most `timeout` s.
 
     Returns (status, serial text with \\r removed, elapsed seconds). With
@@ -172,7 +212,7 @@ def boot(cmdline="", cpus=2, accel="tcg", boot="kernel", timeout=60, log=None, i
     if boot == "iso" and not iso:
         iso = (log or os.path.join("build", "boot")) + ".iso"
         make_iso(iso, cmdline, kernel=kernel or os.path.join("build", "kernel.elf"))
-    argv = qemu_argv(cpus, accel, boot, cmdline, iso=iso, kernel=kernel, extra=extra, qemu_log=qemu_log)
+    argv = qemu_argv(cpus, accel, boot, cmdline, iso=iso, kernel=kernel, extra=extra, qemu_log=qemu_log, mode=mode)
     start = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out = bytearray()
@@ -210,6 +250,8 @@ def main():
     ap = argparse.ArgumentParser(description="Boot irqlab once in QEMU; exit with QEMU's status.")
     ap.add_argument("--cpus", type=int, default=int(os.environ.get("CPUS", 2)), help="1 to 8 (default $CPUS or 2)")
     ap.add_argument("--accel", default=os.environ.get("ACCEL", "tcg"), help="tcg (default) or kvm")
+    ap.add_argument("--mode", choices=MODES, help="the guest's clock (default from $DETERMINISTIC: 1 deterministic, "
+                    "0 parallel; 1 unless ACCEL=kvm)")
     ap.add_argument("--boot", default="kernel", choices=("kernel", "iso"),
                     help="kernel: qemu -kernel (multiboot1, fast); iso: the GRUB ISO (multiboot2)")
     ap.add_argument("--iso", help="with --interactive: the ISO to boot (its first entry carries the command line)")
@@ -227,14 +269,16 @@ def main():
         make_iso(a.make_iso, cmdline if "--" in sys.argv else None)
         return
     try:
+        mode = a.mode or default_mode(a.accel)
         if a.interactive:
-            argv = qemu_argv(a.cpus, a.accel, "iso" if a.iso else "kernel", cmdline, iso=a.iso)
+            argv = qemu_argv(a.cpus, a.accel, "iso" if a.iso else "kernel", cmdline, iso=a.iso, mode=mode,
+                             interactive=True)
             if a.gdb:
                 argv += ["-S", "-gdb", f"tcp::{a.gdb}"]
             status = subprocess.call(argv)
             print(f"irqlab: {explain(status)}")
             sys.exit(0 if status_name(status) in GOOD_RUN else 1)
-        status, _, _ = boot(cmdline, a.cpus, a.accel, a.boot, a.timeout, a.log, echo=True)
+        status, _, _ = boot(cmdline, a.cpus, a.accel, a.boot, a.timeout, a.log, echo=True, mode=mode)
     except ValueError as e:
         sys.exit(f"qemu.py: {e}")
     if status == TIMEOUT_STATUS:

@@ -7,12 +7,14 @@ Prints one line per result, "PASS name (time)" or "FAIL name: why" with the
 log's path and its last lines, and ends with "N passed, M failed".
 ONLY=pattern runs the checks whose name contains the pattern (or matches it
 as a glob), and skips the host tests unless it names them ("host").
+Deterministic runs go two at a time; parallel-mode runs alone (checks.py).
 
 After the checks, two results about `make grade`:
   grade/full-tree   the graded checks that just ran scored full marks;
   handout/...       the student tree (scripts/handout.py) builds, and its
                     `make grade` fails every exercise check and passes every other.
 """
+import concurrent.futures
 import fnmatch
 import json
 import os
@@ -23,8 +25,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import checks  # noqa: E402
+import qemu  # noqa: E402
 
 LOGDIR = os.path.join("build", "test-logs")
+JOBS = min(2, os.cpu_count() or 1)      # QEMUs at once in deterministic mode: one per host core
 passed = failed = 0
 
 
@@ -91,17 +95,59 @@ def tool_tests():
         report("unknown field(s) expct" in str(e), "tools/check-unknown-field", "" if "expct" in str(e) else str(e))
 
 
+def determinism_tests():
+    """Deterministic mode's own promises (docs/deterministic.md): at 1 CPU a run boots twice to the same
+    bytes, and under icount the TSC calibrates to the virtual clock's 1 GHz and the LAPIC timer to its
+    62.5 MHz (1 GHz / 16). With 2 or more CPUs, QEMU's round-robin can shift where one vCPU's turn
+    ends when the host is busy, so there the checks hold the verdicts and checked lines instead."""
+    cmdline, cpus = "test=all", 1
+    with concurrent.futures.ThreadPoolExecutor(JOBS) as pool:
+        outs = list(pool.map(lambda _: qemu.boot(cmdline, cpus, timeout=60, mode="deterministic"), range(2)))
+    (st1, a, _), (st2, b, _) = outs
+    log = os.path.join(LOGDIR, "determinism-ktest-cpus1")
+    for k, text in (("1", a), ("2", b)):
+        with open(f"{log}.{k}.log", "w") as f:
+            f.write(text)
+    if a == b and st1 == st2:
+        report(True, "determinism/ktest-cpus1", f"{len(a)} bytes, the same twice")
+    else:
+        line = next((n for n, (x, y) in enumerate(zip(a.splitlines(), b.splitlines()), 1) if x != y), None)
+        report(False, "determinism/ktest-cpus1", f"two deterministic runs differ (status {st1} and {st2}; "
+               f"first at line {line}): diff {log}.1.log {log}.2.log")
+    tsc = re.search(r"tsc: calibrated against the PIT: (\d+) kHz", a)
+    lapic = re.search(r"LAPIC timer: (\d+) kHz after divide-by-16", a)
+    problems = []
+    if not tsc or abs(int(tsc.group(1)) - 1000000) > 1000:
+        problems.append(f"TSC: {tsc.group(1) + ' kHz' if tsc else 'no calibration line'}, expected 1000000 kHz +-1000 ppm")
+    if not lapic or abs(int(lapic.group(1)) - 62500) > 63:
+        problems.append(f"LAPIC timer: {lapic.group(1) + ' kHz' if lapic else 'no line'}, expected 62500 kHz +-1000 ppm")
+    if "no clean PIT shot" in a:
+        problems.append("the calibration found no clean PIT shot (is the icount shift too large?)")
+    report(not problems, "determinism/calibration", "TSC 1 GHz, LAPIC 62.5 MHz" if not problems else
+           "\n".join(problems), f"{log}.1.log")
+
+
 def run_checks(all_checks, only):
-    """Run every selected check; returns {check id: True if all its runs passed}."""
+    """Run every selected check; returns {check id: True if all its runs passed}.
+
+    Deterministic runs go first, JOBS at a time (guest time is virtual, so a
+    neighbour cannot change what a run prints); then the parallel-mode runs,
+    one at a time, each with the host's cores to itself."""
+    runs = [r for c in all_checks for r in c.runs if selected(r.id, only)]
     outcome = {}
-    for c in all_checks:
-        for run in c.runs:
-            if not selected(run.id, only):
-                continue
-            results, log, elapsed = checks.execute(run, LOGDIR)
-            for i, (ok, name, msg) in enumerate(results):
-                report(ok, name, f"{elapsed * 1000:.0f} ms" if ok and i == 0 else msg, log)
-            outcome[c.id] = outcome.get(c.id, True) and all(ok for ok, _, _ in results)
+
+    def record(run, executed):
+        results, log, elapsed = executed
+        for i, (ok, name, msg) in enumerate(results):
+            report(ok, name, f"{elapsed * 1000:.0f} ms" if ok and i == 0 else msg, log)
+        outcome[run.check.id] = outcome.get(run.check.id, True) and all(ok for ok, _, _ in results)
+
+    det = [r for r in runs if r.mode == "deterministic"]
+    with concurrent.futures.ThreadPoolExecutor(JOBS) as pool:
+        for run, executed in zip(det, pool.map(lambda r: checks.execute(r, LOGDIR), det)):
+            record(run, executed)
+    for run in (r for r in runs if r.mode == "parallel"):
+        record(run, checks.execute(run, LOGDIR))
     return outcome
 
 
@@ -163,6 +209,8 @@ def main():
     except ValueError as e:
         report(False, "checks", str(e))
         all_checks = []
+    if selected("determinism", only):
+        determinism_tests()
     outcome = run_checks(all_checks, only)
     full_tree_grade(all_checks, outcome)
     if selected("handout", only):
