@@ -28,6 +28,7 @@ DETERMINISTIC ?= $(if $(filter kvm,$(ACCEL)),0,$(if $(LAB),1,$(if $(filter run q
 export DETERMINISTIC
 
 BUILD := build
+comma := ,
 
 # Quiet build lines ("CC kernel/main.c"); V=1 shows the full commands.
 ifeq ($(V),1)
@@ -136,15 +137,18 @@ $(BUILD)/irqlab.iso: $(BUILD)/kernel.elf $(LAB_SRCS) scripts/qemu.py
 	$(Q)$(QEMU_PY) --make-iso $@
 
 # `make run` boots an ISO whose first (default) entry carries this command line.
+# A lab in deterministic mode gets Linux's default detector thresholds (those
+# KARGS does not set): its guest seconds are cheap, and the timings are Linux's.
 RUN_CMDLINE := $(strip $(if $(LAB),lab=$(LAB)) $(if $(VARIANT),variant=$(VARIANT)) $(KARGS))
+RUN_THRESHOLDS := $(if $(and $(LAB),$(filter 1,$(DETERMINISTIC))),--linux-thresholds)
 
 $(BUILD)/run/cmdline: FORCE
 	@mkdir -p $(dir $@)
-	@echo '$(RUN_CMDLINE)' | cmp -s - $@ || echo '$(RUN_CMDLINE)' > $@
+	@echo '$(RUN_THRESHOLDS) $(RUN_CMDLINE)' | cmp -s - $@ || echo '$(RUN_THRESHOLDS) $(RUN_CMDLINE)' > $@
 
 $(BUILD)/run.iso: $(BUILD)/kernel.elf $(BUILD)/run/cmdline $(LAB_SRCS) scripts/qemu.py
 	@echo "  ISO     $@"
-	$(Q)$(QEMU_PY) --make-iso $@ -- $(RUN_CMDLINE)
+	$(Q)$(QEMU_PY) --make-iso $@ $(RUN_THRESHOLDS) -- $(RUN_CMDLINE)
 
 # ---------------------------------------------------------------- QEMU
 ifeq ($(filter $(ACCEL),tcg kvm),)
@@ -161,7 +165,7 @@ GDBPORT := $(shell expr 26000 + $$(id -u) % 5000)
 # Fails only when the run itself went wrong (an oops, a refused boot, a
 # hang): a lab's verdict, either way, is a run that went right.
 run: check-deps $(BUILD)/run.iso
-	@echo "irqlab: booting with $(CPUS) CPUs ($(ACCEL), $(if $(filter 1,$(DETERMINISTIC)),deterministic,parallel)); quit QEMU with Ctrl-A then X"
+	@echo "irqlab: booting with $(CPUS) CPUs ($(ACCEL), $(if $(filter 1,$(DETERMINISTIC)),deterministic,parallel)$(if $(RUN_THRESHOLDS),$(comma) Linux's detector thresholds)); quit QEMU with Ctrl-A then X"
 	@$(QEMU_PY) --interactive --iso $(BUILD)/run.iso --cpus $(CPUS) --accel $(ACCEL)
 
 qemu-gdb: check-deps $(BUILD)/run.iso

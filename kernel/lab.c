@@ -9,6 +9,7 @@
 #include "kernel/printk.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
+#include "kernel/watchdog.h"
 #include "kernel/vsprintf.h"
 #include "drivers/qemu_exit.h"
 
@@ -180,6 +181,19 @@ void lab_run(const struct lab_variant *v)
     __atomic_store_n(&running, &run, __ATOMIC_RELEASE);
     v->run(&run);
     lab_finish(&run);
+}
+
+int lab_short_watchdog_thresh(int seconds)
+{
+    if (bootparam_given("watchdog_thresh")) {
+        printk("lab: watchdog_thresh=%d from the command line (the lab would use %d)\n", watchdog_thresh, seconds);
+        return watchdog_thresh;
+    }
+    if (watchdog_set_thresh(seconds))
+        printk("lab: watchdog_thresh=%d for this run (Linux's default is 10): a hard lockup is reported "
+               "%d.%d-%d.%d s after it begins\n", seconds, seconds * 8 / 10, seconds * 8 % 10,
+               seconds * 24 / 10, seconds * 24 % 10);
+    return watchdog_thresh;
 }
 
 bool lab_running(void)

@@ -83,6 +83,14 @@ void lab_list(char *buf, unsigned long size, const char *lab);
 /* Run a variant and end QEMU with its verdict (never returns). */
 __attribute__((noreturn)) void lab_run(const struct lab_variant *v);
 
+/*
+ * A short hard-lockup threshold for this run, so a deadlock is reported
+ * within seconds: sets watchdog_thresh to `seconds` and says so, unless
+ * the command line chose one (watchdog_thresh=10 gives Linux's default,
+ * and its timings). Returns the threshold in force.
+ */
+int lab_short_watchdog_thresh(int seconds);
+
 /* A lab is running: a detector's stop should end it with a verdict. */
 bool lab_running(void);
 /* Called by the stop policy after a detector reported: print the timeline and verdict, exit. */

@@ -79,9 +79,11 @@ void mdelay(uint64_t ms)
 
 /* ---------------------------------------------------------------- calibration */
 
-#define CAL_PIT_TICKS    (PIT_HZ / 100)         /* 10 ms of the PIT's 1.193182 MHz */
-#define CAL_SHOTS        5                      /* clean 10 ms shots for the median */
-#define CAL_MAX_TRIES    40                     /* shots tried at most: 400 ms */
+#define CAL_MS           10                     /* shot length, as Linux's CAL_MS */
+#define CAL2_MS          50                     /* the second try's, as Linux's CAL2_MS */
+#define CAL_SHOTS        5                      /* clean shots for the median */
+#define CAL_MAX_TRIES    40                     /* 10 ms shots tried at most: 400 ms */
+#define CAL2_MAX_TRIES   8                      /* 50 ms shots tried at most: 400 ms */
 #define CAL_FUZZ_PPM     500                    /* clean: both ends known to this, together */
 #define CHECK_PIT_TICKS  (PIT_HZ / 20)          /* 50 ms, for the error check */
 #define CHECK_MAX_TRIES  5
@@ -145,9 +147,43 @@ static void sort_u64(uint64_t *v, int n)
 }
 
 /*
+ * Time up to max_tries PIT shots of ms milliseconds; put the kHz of each
+ * clean one in khz[] (CAL_SHOTS at most) and return how many. *tries
+ * counts the shots, *best keeps the least fuzzy unclean one.
+ */
+static uint16_t pit_ticks(unsigned ms)
+{
+    return (uint16_t)(PIT_HZ * ms / 1000);
+}
+
+static uint64_t shot_khz(struct pit_shot s, unsigned ms)
+{
+    return s.cycles * PIT_HZ / pit_ticks(ms) / 1000;
+}
+
+static int clean_shots(unsigned ms, int max_tries, uint64_t *khz, int *tries, struct pit_shot *best)
+{
+    int good = 0;
+
+    for (*tries = 0; good < CAL_SHOTS && *tries < max_tries; (*tries)++) {
+        struct pit_shot s = tsc_over_pit(pit_ticks(ms));
+        if (shot_is_clean(s))
+            khz[good++] = shot_khz(s, ms);
+        else if (s.fuzz < best->fuzz)
+            *best = s;
+    }
+    return good;
+}
+
+/*
  * tsc_khz is the median of CAL_SHOTS clean 10 ms shots; unclean ones are
- * dropped (Linux drops shots hit by an SMI the same way). If the host is
- * so busy that not even one is clean, the least fuzzy shot has to do.
+ * dropped (Linux drops shots hit by an SMI the same way). When no 10 ms
+ * shot is clean, 50 ms shots are tried, as Linux's
+ * pit_hpet_ptimer_calibrate_cpu() retries with CAL2_MS: their ends weigh
+ * five times less. That happens on a busy host, and always under QEMU's
+ * icount with a large shift, where one PIT read costs many microseconds
+ * of guest time (docs/deterministic.md). If not even a 50 ms shot is
+ * clean, the least fuzzy shot has to do.
  *
  * Then an independent check: a clean 50 ms PIT shot timed with the
  * calibrated clock. Its difference from the 50 ms the PIT counted is the
@@ -157,21 +193,22 @@ static void tsc_calibrate(void)
 {
     uint64_t khz[CAL_SHOTS];
     struct pit_shot s, best = { 0, UINT64_MAX };
-    int good = 0, tries = 0;
+    unsigned ms = CAL_MS;
+    int good, tries;
 
     tsc_over_pit(WARMUP_PIT_TICKS);     /* not counted: see above */
-    while (good < CAL_SHOTS && tries < CAL_MAX_TRIES) {
-        s = tsc_over_pit(CAL_PIT_TICKS);
-        tries++;
-        if (shot_is_clean(s))
-            khz[good++] = s.cycles * PIT_HZ / CAL_PIT_TICKS / 1000;
-        else if (s.fuzz < best.fuzz)
-            best = s;
+    good = clean_shots(CAL_MS, CAL_MAX_TRIES, khz, &tries, &best);
+    if (good == 0) {
+        pr_info("tsc: no clean %u ms PIT shot in %d (ends known to %lu ppm at best); trying %u ms shots\n",
+                CAL_MS, tries, best.fuzz * 1000000 / best.cycles, CAL2_MS);
+        ms = CAL2_MS;
+        best = (struct pit_shot){ 0, UINT64_MAX };
+        good = clean_shots(CAL2_MS, CAL2_MAX_TRIES, khz, &tries, &best);
     }
     if (good == 0) {
         pr_warn("tsc: no clean PIT shot in %d; the calibration may be off by %lu ppm\n",
                 tries, best.fuzz * 1000000 / best.cycles);
-        khz[good++] = best.cycles * PIT_HZ / CAL_PIT_TICKS / 1000;
+        khz[good++] = shot_khz(best, ms);
     }
     sort_u64(khz, good);
     tsc_khz = (uint32_t)khz[good / 2];
@@ -195,8 +232,8 @@ static void tsc_calibrate(void)
     int64_t err_ns = (int64_t)cycles_to_ns(s.cycles) - expect_ns;
     pr_info("tsc: calibrated against the PIT: %u kHz (error %ld ppm over %ld ms)\n",
             tsc_khz, err_ns * 1000000 / expect_ns, (expect_ns + 500000) / 1000000);
-    pr_info("tsc: median of %d clean 10 ms PIT shots of %d (%lu..%lu kHz); the check's ends "
-            "known to %lu ppm; ns = cycles * %u >> %u\n", good, tries, khz[0], khz[good - 1],
+    pr_info("tsc: median of %d clean %u ms PIT shots of %d (%lu..%lu kHz); the check's ends "
+            "known to %lu ppm; ns = cycles * %u >> %u\n", good, ms, tries, khz[0], khz[good - 1],
             s.fuzz * 1000000 / s.cycles, tsc_mult, tsc_shift);
 }
 

@@ -23,13 +23,15 @@ count and is judged by QEMU's exit and the lines the serial console printed:
     qemu_args = ["-machine", "acpi=off"]    # more QEMU arguments
     modes = ["deterministic", "parallel"]   # the guest's clock (default ["deterministic"]); a run in
                                             # parallel mode, when there are both, gets "-parallel" added
+    parallel_cpus = [2, 8]                  # the CPU counts of the parallel-mode runs (default: cpus)
 
 Deterministic mode (QEMU's icount) prints the same bytes every run; parallel
 mode (multi-threaded TCG) is for what needs the CPUs truly concurrent.
 DETERMINISTIC=0 in the environment runs every check in parallel mode.
 
-In strings, {cpus} is the CPU count, {last} the last CPU's number and
-{buddy} the one before it. A file's [sets.NAME] tables hold expect/reject
+In strings, {cpus} is the CPU count, {last} the last CPU's number,
+{buddy} the one before it, and {linux_thresholds} Linux's default detector
+thresholds as kernel parameters (qemu.LINUX_THRESHOLDS). A file's [sets.NAME] tables hold expect/reject
 lists that checks share through `use`.
 """
 import os
@@ -48,15 +50,15 @@ import qemu
 
 TOP = qemu.TOP
 FIELDS = {"name", "title", "cmdline", "cpus", "exit", "expect", "reject", "use", "timeout", "points", "exercise",
-          "hint", "ktap", "boot", "input", "qemu_args", "modes"}
+          "hint", "ktap", "boot", "input", "qemu_args", "modes", "parallel_cpus"}
 
 
 class Run:
     """One boot of one check at one CPU count."""
 
-    def __init__(self, check, cpus, mode, suffix):
+    def __init__(self, check, cpus, mode, one_count, suffix):
         self.check, self.cpus, self.mode = check, cpus, mode
-        self.id = check.id if len(check.cpus) == 1 else f"{check.id}-cpus{cpus}"
+        self.id = check.id if one_count else f"{check.id}-cpus{cpus}"
         if suffix:
             self.id += f"-{mode}"
 
@@ -71,7 +73,7 @@ class Run:
 
     def fill(self, text):
         return (text.replace("{cpus}", str(self.cpus)).replace("{last}", str(self.cpus - 1))
-                .replace("{buddy}", str(self.cpus - 2)))
+                .replace("{buddy}", str(self.cpus - 2)).replace("{linux_thresholds}", " ".join(qemu.LINUX_THRESHOLDS)))
 
 
 class Check:
@@ -114,10 +116,19 @@ class Check:
         if not isinstance(modes, list) or not modes or any(m not in qemu.MODES for m in modes) \
                 or len(set(modes)) != len(modes):
             raise ValueError(f"{where}: modes must be a list of {' and '.join(qemu.MODES)}, each once")
+        parallel_cpus = table.get("parallel_cpus", self.cpus)
+        parallel_cpus = parallel_cpus if isinstance(parallel_cpus, list) else [parallel_cpus]
+        if "parallel_cpus" in table and "parallel" not in modes:
+            raise ValueError(f"{where}: parallel_cpus without \"parallel\" in modes")
+        if not parallel_cpus or any(not isinstance(c, int) or not 1 <= c <= 8 for c in parallel_cpus):
+            raise ValueError(f"{where}: parallel_cpus must be a CPU count or a list of them, 1 to 8")
         if qemu.default_mode(os.environ.get("ACCEL", "tcg")) == "parallel":
             modes = ["parallel"]            # DETERMINISTIC=0 (or kvm): every run in parallel mode
+            parallel_cpus = sorted(set(self.cpus) | set(parallel_cpus))
         self.modes = modes
-        self.runs = [Run(self, c, m, m == "parallel" and len(modes) > 1) for m in modes for c in self.cpus]
+        plan = [(m, c) for m in modes for c in (parallel_cpus if m == "parallel" else self.cpus)]
+        one_count = len({c for _, c in plan}) == 1
+        self.runs = [Run(self, c, m, one_count, m == "parallel" and len(modes) > 1) for m, c in plan]
         for run in self.runs:
             for u in map(run.fill, self.use):
                 if u not in sets:

@@ -10,6 +10,7 @@ same results go to a Gradescope results.json (--json; default
 build/grade/results.json). Exits 1 unless every point was scored.
 """
 import argparse
+import concurrent.futures
 import json
 import os
 import sys
@@ -24,29 +25,36 @@ def graded(labs):
 
 
 def grade(selected, logdir, out=sys.stdout):
-    """Run every graded check; print gradelib-style lines; return the Gradescope tests list."""
+    """Run every graded check; print gradelib-style lines; return the Gradescope tests list.
+
+    Deterministic runs go two at a time (a neighbour cannot change what they
+    print); the lines still come out in check order."""
+    mode = qemu.default_mode(os.environ.get("ACCEL", "tcg"))
+    plan = [(c, [r for r in c.runs if r.mode == mode] or c.runs) for c in selected]
+    jobs = min(2, os.cpu_count() or 1) if mode == "deterministic" else 1
     tests = []
-    for c in selected:
-        out.write(f"{c.id}: {c.title}: ")
-        out.flush()
-        lines, seconds, ok = [], 0.0, True
-        mode = qemu.default_mode(os.environ.get("ACCEL", "tcg"))
-        for run in [r for r in c.runs if r.mode == mode] or c.runs:
-            results, log, elapsed = checks.execute(run, logdir)
-            seconds += elapsed
-            failures = [msg or f"KTAP case failed: {name}" for case_ok, name, msg in results if not case_ok]
-            if failures:
-                ok = False
-                lines.append(f"    {run.id} (log: {log}):")
-                lines += ["        " + m for f in failures for m in f.splitlines()]
-        if ok:
-            out.write(f"OK ({c.points}/{c.points} points, {seconds:.1f}s)\n")
-        else:
-            out.write(f"FAIL (0/{c.points} points)\n" + "\n".join(lines) + "\n")
-            if c.hint:
-                out.write(f"    hint: {c.hint}\n")
-        tests.append({"name": f"{c.id}: {c.title}", "score": c.points if ok else 0, "max_score": c.points,
-                      "output": "OK" if ok else "\n".join(lines + ([f"hint: {c.hint}"] if c.hint else []))})
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        futures = [[pool.submit(checks.execute, run, logdir) for run in runs] for _, runs in plan]
+        for (c, runs), done in zip(plan, futures):
+            out.write(f"{c.id}: {c.title}: ")
+            out.flush()
+            lines, seconds, ok = [], 0.0, True
+            for run, future in zip(runs, done):
+                results, log, elapsed = future.result()
+                seconds += elapsed
+                failures = [msg or f"KTAP case failed: {name}" for case_ok, name, msg in results if not case_ok]
+                if failures:
+                    ok = False
+                    lines.append(f"    {run.id} (log: {log}):")
+                    lines += ["        " + m for f in failures for m in f.splitlines()]
+            if ok:
+                out.write(f"OK ({c.points}/{c.points} points, {seconds:.1f}s)\n")
+            else:
+                out.write(f"FAIL (0/{c.points} points)\n" + "\n".join(lines) + "\n")
+                if c.hint:
+                    out.write(f"    hint: {c.hint}\n")
+            tests.append({"name": f"{c.id}: {c.title}", "score": c.points if ok else 0, "max_score": c.points,
+                          "output": "OK" if ok else "\n".join(lines + ([f"hint: {c.hint}"] if c.hint else []))})
     return tests
 
 

@@ -93,6 +93,30 @@ def tool_tests():
         report(False, "tools/check-unknown-field", "a check with the unknown field 'expct' was accepted")
     except ValueError as e:
         report("unknown field(s) expct" in str(e), "tools/check-unknown-field", "" if "expct" in str(e) else str(e))
+    for body, why, name in (('modes = ["fast"]\n', "modes must be a list of deterministic and parallel",
+                             "tools/check-bad-mode"),
+                            ('parallel_cpus = [2]\n', "parallel_cpus without", "tools/check-parallel-cpus-alone")):
+        with open(path, "w") as f:
+            f.write('[[check]]\nname = "x"\ncmdline = ""\n' + body)
+        try:
+            checks.load(path)
+            report(False, name, f"a check with {body.strip()} was accepted")
+        except ValueError as e:
+            report(why in str(e), name, "" if why in str(e) else str(e))
+
+
+def threshold_tests():
+    """make run LAB=... in deterministic mode boots with Linux's detector thresholds, keeping any KARGS sets."""
+    got = qemu.with_linux_thresholds("lab=stall watchdog_thresh=2")
+    want = "lab=stall watchdog_thresh=2 rcu_cpu_stall_timeout=21 csd_lock_timeout=5000"
+    report(got == want, "tools/linux-thresholds", "" if got == want else f"{got!r}, expected {want!r}")
+    for args, expect in ((["LAB=stall"], True), (["LAB=stall", "DETERMINISTIC=0"], False), ([], False)):
+        p = subprocess.run(["make", "-n", "--no-print-directory", "run"] + args, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        has = "--linux-thresholds" in p.stdout
+        report(has == expect, f"tools/make-run-thresholds{''.join('-' + a for a in args)}",
+               "" if has == expect else f"make -n run {' '.join(args)}: Linux's thresholds "
+               f"{'missing' if expect else 'added'}:\n{p.stdout}")
 
 
 def determinism_tests():
@@ -204,6 +228,7 @@ def main():
         host_tests(sys.argv[1:])
     if selected("tools", only):
         tool_tests()
+        threshold_tests()
     try:
         all_checks = checks.all_checks()
     except ValueError as e:

@@ -367,8 +367,7 @@ static void lab_irq_inversion_deadlock_run(struct lab_run *r)
     obs.pcpu_owner_at_irq = obs.vmap_owner_at_wait = -1;
     __atomic_store_n(&debug_locks, false, __ATOMIC_RELEASE);
     printk("lab: lockdep is off for this run: the hang itself, not the report\n");
-    if (watchdog_set_thresh(1))
-        printk("lab: watchdog_thresh=1 for this run: a hard lockup is reported 0.8-2.4 s after it begins\n");
+    lab_short_watchdog_thresh(1);
     if (!kthread_run_on_cpu(cpu_x_thread, NULL, obs.cpu_x, "lab_x/%u") ||
         !kthread_run_on_cpu(cpu_y_thread, NULL, obs.cpu_y, "lab_y/%u")) {
         printk("lab: cannot start the threads\n");
@@ -635,8 +634,7 @@ static void lab_irq_inversion_exercise_run(struct lab_run *r)
     chunk.map_size = PCPU_MAP_INIT;
     setup(ex_interrupt);
     ex.lockdep_reports_before = lockdep_report_count;
-    if (watchdog_set_thresh(1))
-        printk("lab: watchdog_thresh=1 for this run: a hard lockup is reported 0.8-2.4 s after it begins\n");
+    lab_short_watchdog_thresh(1);
     if (!kthread_run_on_cpu(ex_cpu1_thread, NULL, 1, "pcpu_alloc/%u"))
         panic("irq_inversion: cannot start CPU 1's thread");
 

@@ -124,8 +124,7 @@ static void setup(bool irqsave_in_handler)
     handler_uses_irqsave = irqsave_in_handler;
     obs.cpu = smp_processor_id();
     request_vector(SELFDEADLOCK_VECTOR, dev_interrupt, "selfdeadlock lab device");
-    if (watchdog_set_thresh(1))
-        printk("lab: watchdog_thresh=1 for this run: a hard lockup is reported 0.8-2.4 s after it begins\n");
+    lab_short_watchdog_thresh(1);
     obs.lockdep_reports_before = lockdep_report_count;
     lab_event("task: the device interrupts once, dev_lock free (IF=1)");
     device_raises_interrupt();
@@ -397,8 +396,7 @@ static void lab_selfdeadlock_exercise_run(struct lab_run *r)
     (void)r;
     spin_lock_init(&mydev.lock);
     request_vector(SELFDEADLOCK_VECTOR, mydev_irq_handler, "mydev");
-    if (watchdog_set_thresh(1))
-        printk("lab: watchdog_thresh=1 for this run: a hard lockup is reported 0.8-2.4 s after it begins\n");
+    lab_short_watchdog_thresh(1);
     ex.lockdep_reports_before = lockdep_report_count;
     lab_event("task: CPU 0 and CPU 1 each submit %u requests, every other one with IRQs off", EXERCISE_REQS);
     if (!kthread_run_on_cpu(exercise_submitter, NULL, 1, "mydev_submit/%u"))

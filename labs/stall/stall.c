@@ -64,12 +64,13 @@
 #define WARMUP_CALLBACKS    20              /* callbacks (and a cached translation) before CPU 1 starts */
 #define AFTER_CALLBACKS     100             /* callbacks after the flush, for the sti count */
 #define STORM_CONFIRMED     10              /* callbacks in one timer interrupt: the guard did not stop it */
-#define PRODUCER_PERIOD_MS  26              /* one call_rcu() object every 26 ms: the pool lasts ~6.6 s */
 
 /* Detector thresholds the lab sets (unless the command line changed them), in
  * seconds after CPU 0 stalls: CSD report (0.5) < hard LOCKUP (1.2-2.8) < RCU
- * stall (5) < OOM (~6.6). Each gap is over a second: under TCG a vCPU's timer
- * interrupt can come hundreds of ms late on a busy host. */
+ * stall (5) < OOM (~6.6, see producer_period_ms()). Each gap is over a
+ * second: under TCG a vCPU's timer interrupt can come hundreds of ms late on
+ * a busy host. With Linux's thresholds (make run LAB=stall in deterministic
+ * mode): CSD 5 s, hard LOCKUP 8-24 s, RCU stall 21 s, OOM ~28 s. */
 #define LAB_CSD_LOCK_TIMEOUT_MS 500
 #define LAB_WATCHDOG_THRESH     1
 #define LAB_RCU_STALL_TIMEOUT   5
@@ -364,12 +365,25 @@ static void hold_grace_period(void)
     lab_event("grace period %lu started; it needs CPU 1's quiescent state", obs.gp_held);
 }
 
+/* One call_rcu() object every this many ms: the pool (OBJ_POOL_SIZE) then
+ * runs dry 4/3 of the RCU stall timeout after grace periods stop, so OOM
+ * comes after the RCU stall report, as in seed 000 (26 ms with the lab's
+ * 5 s; 109 ms with Linux's 21 s). With the RCU stall check off
+ * (rcu_cpu_stall_timeout=0), the lab's 5 s sets the pace. */
+static unsigned producer_period_ms(void)
+{
+    int timeout = rcu_cpu_stall_timeout > 0 ? rcu_cpu_stall_timeout : LAB_RCU_STALL_TIMEOUT;
+
+    return (unsigned)(timeout * 1000 * 4 / 3 / OBJ_POOL_SIZE);
+}
+
 /* The workload: keeps publishing objects and freeing the old ones with
- * call_rcu(), one every PRODUCER_PERIOD_MS, on CPU 2 (when there is one),
+ * call_rcu(), one every producer_period_ms(), on CPU 2 (when there is one),
  * until the run ends QEMU. */
 static int stall_producer(void *unused)
 {
     struct obj *slot = NULL;
+    unsigned period = producer_period_ms();
 
     (void)unused;
     for (;;) {
@@ -380,7 +394,7 @@ static int stall_producer(void *unused)
                 obj_free_rcu(slot);
             slot = o;
         }
-        msleep(PRODUCER_PERIOD_MS);
+        msleep(period);
     }
     return 0;
 }
