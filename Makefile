@@ -13,9 +13,11 @@
 # place, scripts/qemu.py, which every target here boots through.
 #
 # DETERMINISTIC=1 (the default with tcg) runs guest time from QEMU's
-# instruction count: the same run prints the same bytes, however busy the
-# host. DETERMINISTIC=0 runs the CPUs truly in parallel on host time (and is
-# the default with kvm, and for `make run` without LAB=: under icount an idle
+# instruction count: what a run prints no longer depends on how busy the
+# host is (the same verdicts every run; at 1 CPU the same bytes; with more,
+# QEMU's own threads can still shift timings by microseconds).
+# DETERMINISTIC=0 runs the CPUs truly in parallel on host time (and is the
+# default with kvm, and for `make run` without LAB=: under icount an idle
 # machine skips ahead to its next timer at once, so waiting at the monitor
 # prompt would keep a host core busy). docs/deterministic.md says more.
 
@@ -155,7 +157,7 @@ ifeq ($(filter $(ACCEL),tcg kvm),)
 $(error ACCEL=$(ACCEL) is not valid; use ACCEL=tcg (default) or ACCEL=kvm)
 endif
 ifeq ($(filter $(DETERMINISTIC),0 1),)
-$(error DETERMINISTIC=$(DETERMINISTIC) is not valid; use 1 (icount: the same run prints the same bytes) or 0 (real parallelism))
+$(error DETERMINISTIC=$(DETERMINISTIC) is not valid; use 1 (icount: guest time counts instructions) or 0 (real parallelism))
 endif
 ifeq ($(filter $(CPUS),1 2 3 4 5 6 7 8),)
 $(error CPUS=$(CPUS) is not valid; use 1 to 8)

@@ -23,9 +23,9 @@ count and is judged by QEMU's exit and the lines the serial console printed:
     qemu_args = ["-machine", "acpi=off"]    # more QEMU arguments
     modes = ["deterministic", "parallel"]   # the guest's clock (default ["deterministic"]); a run in
                                             # parallel mode, when there are both, gets "-parallel" added
-    parallel_cpus = [2, 8]                  # the CPU counts of the parallel-mode runs (default: cpus)
+    parallel_cpus = [4]                     # the CPU counts of the parallel-mode runs (default: cpus)
 
-Deterministic mode (QEMU's icount) prints the same bytes every run; parallel
+Deterministic mode (QEMU's icount) makes a run independent of the host's load; parallel
 mode (multi-threaded TCG) is for what needs the CPUs truly concurrent.
 DETERMINISTIC=0 in the environment runs every check in parallel mode.
 

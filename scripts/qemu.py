@@ -15,7 +15,7 @@ As a command it boots once and exits with QEMU's own status:
 
 Two ways to run the guest's clock (`DETERMINISTIC=1|0`, see `clock_args()`):
 deterministic (icount: guest time counts instructions, the vCPUs take turns
-on one host thread, the same run prints the same bytes) and parallel
+on one host thread, the host's load no longer changes what a run prints) and parallel
 (multi-threaded TCG: real concurrency, guest time is the host's).
 
 The serial console goes to stdout (and to --log). Statuses: see `exit_statuses()`
@@ -45,7 +45,7 @@ MEMORY = "128M"
 # measured on this tree (docs/deterministic.md): a CPU spinning on `pause`
 # costs the host a trip through QEMU's scheduler per two instructions, so
 # the guest time a stall needs costs 4 times less wall time than at shift 6
-# (make test's deterministic runs: 240 s of QEMU time at shift 6, 110 s at
+# (make test's deterministic runs: 240 s of QEMU time at shift 6, 104 s at
 # 8), and the TSC still calibrates cleanly, on Linux's 50 ms second-try PIT
 # shots (kernel/time.c) instead of 10 ms ones.
 ICOUNT_SHIFT = 8
@@ -83,7 +83,7 @@ def default_mode(accel="tcg"):
     if value == "":
         return "parallel" if accel == "kvm" else "deterministic"
     if value not in ("0", "1"):
-        raise ValueError(f"DETERMINISTIC={value} is not valid; use 1 (icount: the same run prints the same bytes) "
+        raise ValueError(f"DETERMINISTIC={value} is not valid; use 1 (icount: guest time counts instructions) "
                          "or 0 (multi-threaded TCG: real parallelism)")
     return "deterministic" if value == "1" else "parallel"
 
