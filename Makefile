@@ -163,6 +163,7 @@ ifeq ($(filter $(CPUS),1 2 3 4 5 6 7 8),)
 $(error CPUS=$(CPUS) is not valid; use 1 to 8)
 endif
 GDBPORT := $(shell expr 26000 + $$(id -u) % 5000)
+NPROC   := $(shell nproc 2>/dev/null || echo 1)
 
 # Fails only when the run itself went wrong (an oops, a refused boot, a
 # hang): a lab's verdict, either way, is a run that went right.
@@ -204,7 +205,9 @@ host-test: $(HOST_BINS)
 
 # Every check in tests/checks/ and labs/*/checks*.toml, then the student
 # tree's grade (scripts/test.py). ONLY=pattern runs the checks whose names match.
-test: check-deps all $(HOST_BINS) $(ACPI_FIXTURES)
+# The packages first, then everything the tests need, built on every core.
+test: check-deps
+	@$(MAKE) --no-print-directory -j$(NPROC) all $(HOST_BINS) $(ACPI_FIXTURES)
 	@ONLY="$(ONLY)" python3 scripts/test.py $(HOST_BINS)
 
 # The labs' graded checks, gradelib-style, ending "Score: X/Y" (scripts/grade.py).
