@@ -105,11 +105,17 @@ static inline bool do_spin_trylock(spinlock_t *lock, unsigned long ip)
     return true;
 }
 
-static inline void do_spin_unlock(spinlock_t *lock, unsigned long ip)
+/* Release the lock, but stay non-preemptible: the caller enables preemption. */
+static inline void do_spin_release(spinlock_t *lock, unsigned long ip)
 {
     lock_release(&lock->dep_map, ip);
     if (debug_spin_unlock(lock))
         raw_spin_unlock(&lock->rlock);
+}
+
+static inline void do_spin_unlock(spinlock_t *lock, unsigned long ip)
+{
+    do_spin_release(lock, ip);
     preempt_enable();
 }
 
@@ -139,10 +145,18 @@ void spin_lock_irq(spinlock_t *lock)
     do_spin_lock(lock, _RET_IP_);
 }
 
+/*
+ * The unlocks that turn IRQs back on do it in Linux's order
+ * (__raw_spin_unlock_irq() and friends): release the lock, turn IRQs on,
+ * and only then allow preemption. An interrupt pending at the sti is taken
+ * right there; a timer tick pending with it cannot preempt the task first
+ * and send the other interrupt into the scheduler.
+ */
 void spin_unlock_irq(spinlock_t *lock)
 {
-    do_spin_unlock(lock, _RET_IP_);
+    do_spin_release(lock, _RET_IP_);
     local_irq_enable();
+    preempt_enable();
 }
 
 unsigned long _spin_lock_irqsave(spinlock_t *lock)
@@ -156,8 +170,9 @@ unsigned long _spin_lock_irqsave(spinlock_t *lock)
 
 void _spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags)
 {
-    do_spin_unlock(lock, _RET_IP_);
+    do_spin_release(lock, _RET_IP_);
     local_irq_restore(flags);
+    preempt_enable();
 }
 
 void spin_lock_irq_disable(spinlock_t *lock)
@@ -168,8 +183,9 @@ void spin_lock_irq_disable(spinlock_t *lock)
 
 void spin_unlock_irq_enable(spinlock_t *lock)
 {
-    do_spin_unlock(lock, _RET_IP_);
+    do_spin_release(lock, _RET_IP_);
     local_interrupt_enable();
+    preempt_enable();
 }
 
 bool spin_trylock_irq_disable(spinlock_t *lock)

@@ -1,5 +1,7 @@
 /* tests/kernel/test_spinlock.c: spinlock_t across CPUs, its debug reports, counted and scoped forms, and benchmarks. */
 #include "kernel/ktest.h"
+#include "arch/x86_64/apic.h"
+#include "arch/x86_64/irq.h"
 #include "kernel/cleanup.h"
 #include "kernel/cpumask.h"
 #include "kernel/hardirq.h"
@@ -165,6 +167,70 @@ KTEST(spinlock_owner_and_trylock)
     KTEST_EXPECT(t, !if_set());
     spin_unlock_irq(&dynamic);
     KTEST_EXPECT(t, if_set());
+}
+
+/*
+ * The unlocks that turn IRQs on do it in Linux's order: lock released, IRQs
+ * on, then preemption allowed (__raw_spin_unlock_irq()). So an interrupt
+ * pending at the unlock is taken while the task is still non-preemptible,
+ * at the unlock itself: a timer tick pending with it cannot preempt the
+ * task first and move the other interrupt into the scheduler. The handler
+ * sees the interrupted context's preempt count (its own minus the
+ * HARDIRQ_OFFSET of irq_enter()): the lock's preempt_disable() is still in
+ * it, and the lock itself is free.
+ */
+#define UNLOCK_ORDER_VECTOR 0x43        /* class 4: above devices, below the timer */
+
+static DEFINE_SPINLOCK(unlock_order_lock);
+static volatile unsigned unlock_order_irqs, unlock_order_preempt;
+static volatile bool unlock_order_lock_free;
+
+static void unlock_order_handler(struct pt_regs *regs)
+{
+    (void)regs;
+    apic_eoi();
+    unlock_order_preempt = (preempt_count() - HARDIRQ_OFFSET) & PREEMPT_MASK;
+    unlock_order_lock_free = !spin_is_locked(&unlock_order_lock);
+    unlock_order_irqs++;
+}
+
+static void unlock_order_raise(void)
+{
+    apic_icr_write(APIC_DEST_SELF | APIC_DM_FIXED | UNLOCK_ORDER_VECTOR, 0);
+    while (!apic_vector_pending(UNLOCK_ORDER_VECTOR))
+        cpu_relax();
+}
+
+KTEST(spinlock_unlock_irq_order)
+{
+    unsigned long flags;
+
+    request_vector(UNLOCK_ORDER_VECTOR, unlock_order_handler, "spinlock unlock-order test");
+    for (int form = 0; form < 3; form++) {
+        static const char *const names[] = { "spin_unlock_irq", "spin_unlock_irqrestore", "spin_unlock_irq_enable" };
+
+        unlock_order_irqs = 0;
+        unlock_order_preempt = ~0U;
+        if (form == 0) {
+            spin_lock_irq(&unlock_order_lock);
+            unlock_order_raise();
+            spin_unlock_irq(&unlock_order_lock);
+        } else if (form == 1) {
+            spin_lock_irqsave(&unlock_order_lock, flags);
+            unlock_order_raise();
+            spin_unlock_irqrestore(&unlock_order_lock, flags);
+        } else {
+            spin_lock_irq_disable(&unlock_order_lock);
+            unlock_order_raise();
+            spin_unlock_irq_enable(&unlock_order_lock);
+        }
+        KTEST_EXPECT_MSG(t, unlock_order_irqs == 1, "%s: the pending interrupt came %u times at the unlock",
+                         names[form], unlock_order_irqs);
+        KTEST_EXPECT_MSG(t, unlock_order_preempt == 1 && unlock_order_lock_free,
+                         "%s: the interrupt saw preempt count %u and the lock %s; Linux's order gives 1 and free",
+                         names[form], unlock_order_preempt, unlock_order_lock_free ? "free" : "held");
+    }
+    KTEST_EXPECT(t, if_set() && preempt_count() == 0);
 }
 
 /* --- the debug reports, provoked on purpose --- */
