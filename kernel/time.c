@@ -146,11 +146,7 @@ static void sort_u64(uint64_t *v, int n)
             }
 }
 
-/*
- * Time up to max_tries PIT shots of ms milliseconds; put the kHz of each
- * clean one in khz[] (CAL_SHOTS at most) and return how many. *tries
- * counts the shots, *best keeps the least fuzzy unclean one.
- */
+/* A PIT count of ms milliseconds (at most 54 ms fit its 16 bits). */
 static uint16_t pit_ticks(unsigned ms)
 {
     return (uint16_t)(PIT_HZ * ms / 1000);
@@ -161,6 +157,11 @@ static uint64_t shot_khz(struct pit_shot s, unsigned ms)
     return s.cycles * PIT_HZ / pit_ticks(ms) / 1000;
 }
 
+/*
+ * Time up to max_tries PIT shots of ms milliseconds; put the kHz of each
+ * clean one in khz[] (CAL_SHOTS at most) and return how many. *tries
+ * counts the shots, *best keeps the least fuzzy unclean one.
+ */
 static int clean_shots(unsigned ms, int max_tries, uint64_t *khz, int *tries, struct pit_shot *best)
 {
     int good = 0;

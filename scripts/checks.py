@@ -25,14 +25,15 @@ count and is judged by QEMU's exit and the lines the serial console printed:
                                             # parallel mode, when there are both, gets "-parallel" added
     parallel_cpus = [4]                     # the CPU counts of the parallel-mode runs (default: cpus)
 
-Deterministic mode (QEMU's icount) makes a run independent of the host's load; parallel
-mode (multi-threaded TCG) is for what needs the CPUs truly concurrent.
-DETERMINISTIC=0 in the environment runs every check in parallel mode.
+Deterministic mode (QEMU's icount) makes a run independent of the host's
+load; parallel mode (multi-threaded TCG) is for what needs the CPUs truly
+concurrent. DETERMINISTIC=0 in the environment runs every check in
+parallel mode.
 
 In strings, {cpus} is the CPU count, {last} the last CPU's number,
 {buddy} the one before it, and {linux_thresholds} Linux's default detector
-thresholds as kernel parameters (qemu.LINUX_THRESHOLDS). A file's [sets.NAME] tables hold expect/reject
-lists that checks share through `use`.
+thresholds as kernel parameters (qemu.LINUX_THRESHOLDS). A file's
+[sets.NAME] tables hold expect/reject lists that checks share through `use`.
 """
 import os
 import re
@@ -73,7 +74,8 @@ class Run:
 
     def fill(self, text):
         return (text.replace("{cpus}", str(self.cpus)).replace("{last}", str(self.cpus - 1))
-                .replace("{buddy}", str(self.cpus - 2)).replace("{linux_thresholds}", " ".join(qemu.LINUX_THRESHOLDS)))
+                .replace("{buddy}", str(self.cpus - 2))
+                .replace("{linux_thresholds}", " ".join(qemu.LINUX_THRESHOLDS)))
 
 
 class Check:
