@@ -127,7 +127,6 @@ class Check:
         if qemu.default_mode(os.environ.get("ACCEL", "tcg")) == "parallel":
             modes = ["parallel"]            # DETERMINISTIC=0 (or kvm): every run in parallel mode
             parallel_cpus = sorted(set(self.cpus) | set(parallel_cpus))
-        self.modes = modes
         plan = [(m, c) for m in modes for c in (parallel_cpus if m == "parallel" else self.cpus)]
         one_count = len({c for _, c in plan}) == 1
         self.runs = [Run(self, c, m, one_count, m == "parallel" and len(modes) > 1) for m, c in plan]
