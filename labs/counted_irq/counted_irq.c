@@ -100,8 +100,20 @@ static void device_raises_interrupt(void)
     apic_icr_write(APIC_DEST_SELF | APIC_DM_FIXED | COUNTED_IRQ_VECTOR, 0);
 }
 
+/*
+ * Contract: the task's sections run with preemption held off, from here to
+ * finish(). Why: the verdict names the instruction where the device
+ * interrupt came in. If a tick became pending during an IRQ-off section, the
+ * sti lets both in and the tick goes first (higher vector, SDM 11.8.3); were
+ * the task preemptible there, the tick's exit would schedule and the device
+ * interrupt would land in __schedule instead. With preemption off the tick
+ * returns to the same instruction, and the device interrupt is delivered
+ * right there (IF=1 again after the tick's iretq), so the site does not
+ * depend on whether a tick happened to be pending.
+ */
 static void setup(void)
 {
+    preempt_disable();
     request_vector(COUNTED_IRQ_VECTOR, chain_interrupt, "counted_irq lab device");
     obs.lockdep_reports_before = lockdep_report_count;
     lab_event("task: warm-up: the device interrupts once, chain free");
@@ -126,6 +138,7 @@ static void finish(void)
     while (__atomic_load_n(&obs.irqs, __ATOMIC_ACQUIRE) < 2)
         cpu_relax();
     lab_event("task: chain_b unlocked; the interrupt has been handled");
+    preempt_enable();
 }
 
 /*
