@@ -80,13 +80,14 @@ def write_handout(outdir, top=TOP):
             continue
         dst = os.path.join(outdir, rel)
         os.makedirs(os.path.dirname(dst), exist_ok=True)
-        with open(src, "rb") as f:
-            data = f.read()
         if b"STUDENT FILE" in head:
-            data = strip_solutions(rel, data.decode()).encode()
-        with open(dst, "wb") as f:
-            f.write(data)
-        shutil.copymode(src, dst)
+            with open(src, "rb") as f:
+                data = strip_solutions(rel, f.read().decode()).encode()
+            with open(dst, "wb") as f:
+                f.write(data)
+            shutil.copymode(src, dst)
+        else:
+            shutil.copy2(src, dst)      # with its times: objects built from it stay up to date
         written.append(rel)
     return written, left_out
 

@@ -19,6 +19,7 @@ import fnmatch
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -188,6 +189,20 @@ def full_tree_grade(all_checks, outcome):
            f"Score: {score}/{possible}, expected full marks; failed: {', '.join(missed)}")
 
 
+def reuse_objects(tree):
+    """Seed the student tree's build/ with this tree's kernel objects, times kept. The handout copies
+    every unchanged source with its time, so make rebuilds only the student files (whose stubs make them
+    newer) and what includes them, then relinks: the same build as from scratch, in a fraction of the time."""
+    for d, _, names in os.walk("build"):
+        if os.path.relpath(d, "build").split(os.sep)[0] in ("handout", "host", "test-logs", "grade", "acpi"):
+            continue
+        for n in names:
+            if n.endswith((".o", ".d")) and not (d == "build" and n.startswith("ksyms")):
+                dst = os.path.join(tree, d)
+                os.makedirs(dst, exist_ok=True)
+                shutil.copy2(os.path.join(d, n), os.path.join(dst, n))
+
+
 def handout_grade():
     """Write the student tree, run its `make grade`, and hold each graded check to what it should do there."""
     tree = os.path.join("build", "handout")
@@ -196,6 +211,7 @@ def handout_grade():
     report(p.returncode == 0, "handout/written", p.stdout.strip().splitlines()[-1] if p.returncode else "")
     if p.returncode:
         return
+    reuse_objects(tree)
     log = os.path.join(LOGDIR, "handout-grade.log")
     start = time.monotonic()
     with open(log, "w") as f:
