@@ -5,6 +5,7 @@
 #include "kernel/acpi_boot.h"
 #include "kernel/cmdline.h"
 #include "kernel/detector_stop.h"
+#include "kernel/ktest.h"
 #include "kernel/lockdep.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
@@ -37,6 +38,10 @@ static const struct kparam params[] = {
       .dest_size = sizeof param_variant, .valid_desc = "a variant of the chosen lab" },
     { .key = "test", .type = KPARAM_STRING, .dest = param_test, .dest_size = sizeof param_test,
       .valid_desc = "all, or one in-kernel test name" },
+    { .key = "ktest.filter", .type = KPARAM_STRING, .dest = param_ktest_filter,
+      .dest_size = sizeof param_ktest_filter, .valid = ktest_filter_valid,
+      .valid_desc = "KUnit's form speed<op><speed>: op one of < <= > >= = !=, speed one of very_slow, slow, "
+                    "normal (speed>slow: leave out the cases that wait seconds)" },
     { .key = "acpi_rsdp", .type = KPARAM_U64, .dest = &param_acpi_rsdp,
       .valid_desc = "the physical address of an RSDP, e.g. 0x4000000" },
     { .key = "x2apic", .type = KPARAM_BOOL, .dest = &param_x2apic,

@@ -56,10 +56,75 @@ void ktest_list(char *buf, unsigned long size)
         used += (unsigned long)ksnprintf(buf + used, size - used, ", %s", t->name);
 }
 
+char param_ktest_filter[32];
+
+static const char *const speed_names[] = {
+    [KTEST_SPEED_VERY_SLOW] = "very_slow", [KTEST_SPEED_SLOW] = "slow", [KTEST_SPEED_NORMAL] = "normal",
+};
+
+/*
+ * Parse "speed OP VALUE" (KUnit's kunit.filter= for its one ordered
+ * attribute). Returns false if `filter` is not one; else sets *op to the
+ * operator's text ("<", "<=", ">", ">=", "=", "!=") and *speed.
+ */
+static bool parse_filter(const char *filter, char op[3], enum ktest_speed *speed)
+{
+    static const char *const ops[] = { "<=", ">=", "!=", "<", ">", "=" };   /* two-character ones first */
+
+    if (strncmp(filter, "speed", 5) != 0)
+        return false;
+    filter += 5;
+    for (unsigned i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        unsigned long n = strlen(ops[i]);
+        if (strncmp(filter, ops[i], n) != 0)
+            continue;
+        for (int s = KTEST_SPEED_VERY_SLOW; s <= KTEST_SPEED_NORMAL; s++) {
+            if (strcmp(filter + n, speed_names[s]) == 0) {
+                kstrlcpy(op, ops[i], 3);
+                *speed = (enum ktest_speed)s;
+                return true;
+            }
+        }
+        return false;
+    }
+    return false;
+}
+
+bool ktest_filter_valid(const char *value)
+{
+    char op[3];
+    enum ktest_speed speed;
+
+    return parse_filter(value, op, &speed);
+}
+
+/* Does case `t` pass ktest.filter=? (An unset speed counts as normal, as in KUnit.) */
+static bool filter_passes(const struct ktest *t)
+{
+    char op[3];
+    enum ktest_speed want;
+    int have = t->speed == KTEST_SPEED_UNSET ? KTEST_SPEED_NORMAL : (int)t->speed;
+
+    if (!param_ktest_filter[0] || !parse_filter(param_ktest_filter, op, &want))
+        return true;
+    if (strcmp(op, "<") == 0)
+        return have < (int)want;
+    if (strcmp(op, "<=") == 0)
+        return have <= (int)want;
+    if (strcmp(op, ">") == 0)
+        return have > (int)want;
+    if (strcmp(op, ">=") == 0)
+        return have >= (int)want;
+    if (strcmp(op, "=") == 0)
+        return have == (int)want;
+    return have != (int)want;
+}
+
+/* test=all: every case that is not fatal and passes the filter; test=NAME: that case, whatever the filter. */
 static bool selected(const struct ktest *t, const char *name)
 {
     if (strcmp(name, "all") == 0)
-        return !t->fatal;
+        return !t->fatal && filter_passes(t);
     return strcmp(t->name, name) == 0;
 }
 

@@ -194,7 +194,7 @@ static int set_short_thresh(struct ktest *t)
  * wait for two more checks by the buddy, so that both comparisons that
  * span the section were made.
  */
-KTEST(watchdog_silent_irqs_off)
+KTEST_SLOW(watchdog_silent_irqs_off)
 {
     unsigned cpu = smp_processor_id(), buddy = buddy_of(cpu);
     unsigned events = detector_log_count;
@@ -231,7 +231,7 @@ KTEST(watchdog_silent_irqs_off)
  * tick preempts it, watchdog/N runs in between, and there is nothing to
  * report. (The loop's involuntary context switches prove it was preempted.)
  */
-KTEST(watchdog_silent_preemptible_loop)
+KTEST_SLOW(watchdog_silent_preemptible_loop)
 {
     unsigned events = detector_log_count;
     uint64_t nivcsw = current->nivcsw, start, loop_ns;
