@@ -6,6 +6,7 @@
 #   make test       host unit tests + QEMU tests; ends with "N passed, M failed" (ONLY=pattern: a subset)
 #   make grade      score the labs' exercises (LAB=name: one lab); build/grade/results.json for Gradescope
 #   make handout    write the student tree to build/handout (solutions replaced by their stubs)
+#   make samples    rewrite the sample output on the lab pages from real runs (make test checks them)
 #   make qemu-gdb   start QEMU halted with a gdb stub; then `make gdb` in another terminal
 #   make deps       install the packages irqlab needs (run and test do this themselves)
 #
@@ -67,7 +68,7 @@ C_SRCS   := $(wildcard arch/x86_64/*.c kernel/*.c labs/*/*.c drivers/*.c tests/k
 ASM_SRCS := $(wildcard boot/*.asm arch/x86_64/*.asm)
 OBJS     := $(C_SRCS:%.c=$(BUILD)/%.o) $(ASM_SRCS:%.asm=$(BUILD)/%.o)
 
-.PHONY: all run test grade handout qemu-gdb gdb deps clean host-test check-deps lab-repeat FORCE
+.PHONY: all run test grade handout samples qemu-gdb gdb deps clean host-test check-deps lab-repeat FORCE
 all: $(BUILD)/kernel.elf $(BUILD)/irqlab.iso
 
 # ---------------------------------------------------------------- packages
@@ -213,6 +214,10 @@ test: check-deps
 # The labs' graded checks, gradelib-style, ending "Score: X/Y" (scripts/grade.py).
 grade: check-deps $(BUILD)/kernel.elf
 	@python3 scripts/grade.py --lab "$(LAB)"
+
+# The lab pages' sample output, rewritten from real `make run` boots (scripts/samples.py).
+samples: check-deps $(BUILD)/kernel.elf
+	@python3 scripts/samples.py
 
 # The student tree: solutions replaced by their stubs, teacher-only files left out.
 handout:

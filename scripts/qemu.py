@@ -48,7 +48,7 @@ MEMORY = "128M"
 # (make test's deterministic runs: 240 s of QEMU time at shift 6, 104 s at
 # 8), and the TSC still calibrates cleanly, on Linux's 50 ms second-try PIT
 # shots (kernel/time.c) instead of 10 ms ones.
-ICOUNT_SHIFT = 8
+ICOUNT_SHIFT = 9
 MODES = ("deterministic", "parallel")
 
 # Linux's default detector thresholds (kernel/watchdog.c watchdog_thresh,
@@ -63,6 +63,12 @@ def with_linux_thresholds(cmdline):
     """cmdline plus Linux's default for every detector threshold it does not set itself."""
     keys = {w.split("=", 1)[0] for w in cmdline.split()}
     return " ".join([cmdline] * bool(cmdline) + [t for t in LINUX_THRESHOLDS if t.split("=")[0] not in keys])
+
+
+def run_cmdline(lab, variant, kargs=""):
+    """The command line `make run LAB= VARIANT= KARGS=` boots in deterministic mode (the Makefile's
+    RUN_CMDLINE with --linux-thresholds; tools/make-run-cmdline holds the two together)."""
+    return with_linux_thresholds(" ".join(w for w in (f"lab={lab}", f"variant={variant}", kargs) if w))
 
 
 def clock_args(mode, accel="tcg"):

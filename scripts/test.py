@@ -9,6 +9,10 @@ ONLY=pattern runs the checks whose name contains the pattern (or matches it
 as a glob), and skips the host tests unless it names them ("host").
 Deterministic runs go two at a time; parallel-mode runs alone (checks.py).
 
+The lab pages' sample runs (scripts/samples.py) run with the deterministic
+checks: samples/LAB/VARIANT-cpusN passes when the run prints the lines the
+page shows.
+
 After the checks, two results about `make grade`:
   grade/full-tree   the graded checks that just ran scored full marks;
   handout/...       the student tree (scripts/handout.py) builds, and its
@@ -27,6 +31,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import checks  # noqa: E402
 import qemu  # noqa: E402
+import samples  # noqa: E402
 
 LOGDIR = os.path.join("build", "test-logs")
 JOBS = min(2, os.cpu_count() or 1)      # QEMUs at once in deterministic mode: one per host core
@@ -113,6 +118,14 @@ def threshold_tests():
     report(got == want, "tools/linux-thresholds", "" if got == want else f"{got!r}, expected {want!r}")
     # a make of its own: not the DETERMINISTIC (or other variables) `make test` was given
     env = {k: v for k, v in os.environ.items() if k not in ("DETERMINISTIC", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    # the sample runs on the lab pages (scripts/samples.py) boot what make run boots
+    p = subprocess.run(["make", "-n", "--no-print-directory", "run", "LAB=stall", "VARIANT=lock_spin", "KARGS=hz=100"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    m = re.search(r"--make-iso \S+ --linux-thresholds -- (.*)", p.stdout)
+    got = qemu.with_linux_thresholds(m.group(1).strip()) if m else None
+    want = qemu.run_cmdline("stall", "lock_spin", "hz=100")
+    report(got == want, "tools/make-run-cmdline", "" if got == want else
+           f"make run boots {got!r}, qemu.run_cmdline() (the lab pages' samples) says {want!r}:\n{p.stdout}")
     for args, expect in ((["LAB=stall"], True), (["LAB=stall", "DETERMINISTIC=0"], False), ([], False)):
         p = subprocess.run(["make", "-n", "--no-print-directory", "run"] + args, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, env=env)
@@ -155,12 +168,17 @@ def determinism_tests():
 
 
 def run_checks(all_checks, only):
-    """Run every selected check; returns {check id: True if all its runs passed}.
+    """Run every selected check, and the lab pages' sample runs; returns {check id: True if all its runs passed}.
 
     Deterministic runs go first, JOBS at a time (guest time is virtual, so a
     neighbour cannot change what a run prints); then the parallel-mode runs,
     one at a time, each with the host's cores to itself."""
     runs = [r for c in all_checks for r in c.runs if selected(r.id, only)]
+    try:
+        sample_runs = [s for p in samples.pages() for s in samples.find(p) if selected(f"samples/{s.name}", only)]
+    except (OSError, ValueError) as e:
+        report(False, "samples", str(e))
+        sample_runs = []
     outcome = {}
 
     def record(run, executed):
@@ -169,10 +187,19 @@ def run_checks(all_checks, only):
             report(ok, name, f"{elapsed * 1000:.0f} ms" if ok and i == 0 else msg, log)
         outcome[run.check.id] = outcome.get(run.check.id, True) and all(ok for ok, _, _ in results)
 
-    det = [r for r in runs if r.mode == "deterministic"]
+    def record_sample(sample, booted):
+        status, text, log = booted
+        got = samples.excerpt(text, sample.lab, sample.variant)
+        how = samples.compare(sample, got) if got else None
+        why = (f"{os.path.relpath(sample.page)} is out of date ({samples.difference(sample, got)}); `make samples` "
+               "rewrites it") if got else f"the run printed no verdict ({qemu.explain(status)})"
+        report(how is not None, f"samples/{sample.name}", samples.MATCH[how] if how else why, log)
+
+    det = [r for r in runs if r.mode == "deterministic"] + sample_runs
     with concurrent.futures.ThreadPoolExecutor(JOBS) as pool:
-        for run, executed in zip(det, pool.map(lambda r: checks.execute(r, LOGDIR), det)):
-            record(run, executed)
+        for job, executed in zip(det, pool.map(lambda j: samples.boot(j, LOGDIR) if isinstance(j, samples.Sample)
+                                               else checks.execute(j, LOGDIR), det)):
+            (record_sample if isinstance(job, samples.Sample) else record)(job, executed)
     for run in (r for r in runs if r.mode == "parallel"):
         record(run, checks.execute(run, LOGDIR))
     return outcome
