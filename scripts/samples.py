@@ -13,7 +13,7 @@ lines, which name the run:
     <!-- END OUTPUT -->
 
 `make samples` boots each named run the way `make run` does in deterministic
-mode (the GRUB ISO, Linux's detector thresholds, qemu.run_cmdline()) and
+mode (the kernel directly, Linux's detector thresholds: qemu.run_cmdline()) and
 writes the lab's part of the output between the markers: the lab's own
 lines, its timeline and its verdict. With --check it writes nothing and
 fails if a page differs from what the runs print now.
@@ -94,8 +94,8 @@ def excerpt(text, lab, variant):
 def boot(sample, logdir):
     """Boot the sample's run as `make run LAB= VARIANT= CPUS=` does (deterministic); returns (status, text)."""
     log = os.path.join(logdir, f"sample-{sample.lab}-{sample.variant}-cpus{sample.cpus}.log")
-    status, text, _ = qemu.boot(qemu.run_cmdline(sample.lab, sample.variant), sample.cpus, boot="iso",
-                                timeout=120, log=log, mode="deterministic")
+    status, text, _ = qemu.boot(qemu.run_cmdline(sample.lab, sample.variant), sample.cpus, timeout=120, log=log,
+                                mode="deterministic")
     return status, text, log
 
 
