@@ -544,13 +544,14 @@ IlDmesg()
 # ---------------------------------------------------------------- il-stall
 
 def explain_stall():
-    """The stall, as sentences: for each CPU waiting in csd_lock_wait, whom it waits for and for which
-    function, then that target's state: IF, context, the callback it is in, the lock it spins on (and
-    who holds it), why its pending IPI is not taken; and the cycle, when there is one."""
+    """The stall, as sentences. First each CPU waiting in csd_lock_wait: whom it waits for and for which
+    function, then that target's state (IF, context, the hrtimer callback it is in, the lock it spins
+    on and who holds it, why its pending IPI is not taken). Then every other CPU that spins on a lock.
+    Then the cycle, when there is one."""
     states = {s.cpu: s for s in map(CpuState, threads()) if s.readable}
-    lines = []
+    lines, told = [], set()
     for s in states.values():
-        if s.csd is None:
+        if s.csd is None or s.cpu in told:      # told: described already, as the target of another wait
             continue
         dst, func = int(s.csd["dst"]), symbol_name(int(s.csd["func"]))
         running = int(value("'smp.c'::cur_csd")[dst])
@@ -562,24 +563,39 @@ def explain_stall():
         else:
             started = f"CPU {dst} has not started it"
         lines.append(f"CPU {s.cpu}, running {s.task}, waits in csd_lock_wait for CPU {dst}'s {func}; {started}.")
-        t = states.get(dst)
-        if t is None:
-            lines.append(f"CPU {dst} is not a thread of this machine.")
-            continue
-        doing = [f"CPU {dst} has {describe_context(t)}"]
-        if t.callback:
-            doing.append(f"in the hrtimer callback {t.callback}")
-        doing.append(t.spinning() or t.waits() or f"at {t.where}")
-        lines.append(", ".join(doing) + ".")
-        st = lapic_state(t.apic_id)
-        if st["irr"]:
-            lines.append(f"  pending in CPU {dst}'s IRR: {max(st['irr']):#x}: {pending_reason(st, t.rflags)}")
-        if t.spin_lock is not None and int(t.spin_lock["owner_cpu"]) == s.cpu:
-            lines.append(f"Deadlock: CPU {s.cpu} holds the lock CPU {dst} spins on, and waits for CPU {dst}.")
-        elif t.spin_lock is not None and int(t.spin_lock["owner_cpu"]) == dst:
-            lines.append(f"Deadlock: CPU {dst} spins on a lock it holds itself (in the code its interrupt interrupted).")
-        if t.csd is not None and int(t.csd["dst"]) == s.cpu:
+        if dst in states and dst not in told:
+            lines += describe_stuck(states[dst], pending=True)
+            told.add(dst)
+        if states.get(dst) is not None and states[dst].csd is not None and int(states[dst].csd["dst"]) == s.cpu:
             lines.append(f"Deadlock: CPU {s.cpu} and CPU {dst} each wait for the other's call.")
+    for s in states.values():
+        if s.cpu not in told and s.csd is None and s.spinning():
+            lines += describe_stuck(s, pending=False)
+            told.add(s.cpu)
+    for s in states.values():
+        owner = int(s.spin_lock["owner_cpu"]) if s.spin_lock is not None else -1
+        if owner == s.cpu:
+            lines.append(f"Deadlock: CPU {s.cpu} spins on a lock it holds itself, in the code its interrupt "
+                         f"interrupted.")
+        elif owner in states and (states[owner].csd is not None and int(states[owner].csd["dst"]) == s.cpu):
+            lines.append(f"Deadlock: CPU {owner} holds the lock CPU {s.cpu} spins on, and waits for CPU {s.cpu}.")
+        elif owner in states and states[owner].spin_lock is not None and \
+                int(states[owner].spin_lock["owner_cpu"]) == s.cpu and s.cpu < owner:
+            lines.append(f"Deadlock: CPU {s.cpu} and CPU {owner} each spin on a lock the other holds.")
+    return lines
+
+
+def describe_stuck(t, pending):
+    """One CPU's state as a sentence ('CPU 0 has IF=0 in hardirq, ..., spinning on sched_lock held by
+    CPU 1.'), with pending=True a second line on the IPI waiting in its IRR."""
+    doing = [f"CPU {t.cpu} has {describe_context(t)}"]
+    if t.callback:
+        doing.append(f"in the hrtimer callback {t.callback}")
+    doing.append(t.spinning() or t.waits() or f"at {t.where}")
+    lines = [", ".join(doing) + "."]
+    st = lapic_state(t.apic_id) if pending else {"irr": []}
+    if st["irr"]:
+        lines.append(f"  pending in CPU {t.cpu}'s IRR: {max(st['irr']):#x}: {pending_reason(st, t.rflags)}")
     return lines
 
 
@@ -594,22 +610,29 @@ def pending_reason(st, rflags):
 
 
 class ReportStop(gdb.Breakpoint):
-    """A breakpoint on detector_report_begin() that stops only for the CSD lock-wait report."""
+    """A breakpoint on detector_report_begin() (kernel/detector_stop.c), where every hang detector's
+    report starts. It stops at the CSD lock-wait report, the one about cross-CPU waits; at any other
+    (hard LOCKUP, RCU stall, ...) only while no CPU waits in csd_lock_wait: a stall of locks alone."""
 
     def __init__(self):
-        super().__init__("detector_report_begin", internal=True, temporary=False)
-        self.silent = True
+        super().__init__("detector_report_begin", internal=True)
+        self.silent, self.report = True, "?"
 
     def stop(self):
-        caller = gdb.newest_frame().older()
-        return caller is not None and caller.name() in ("csd_lock_wait_toolong", "csd_lock_wait")
+        which = frame_var(gdb.newest_frame(), "which")
+        which = which.string() if which is not None else "?"
+        if which != "CSD lock" and any(CpuState(t).csd is not None for t in threads()):
+            return False
+        self.report = f"CPU {thread_cpu()} starts a report: {which}"
+        return True
 
 
 class IlStall(gdb.Command):
     """Explain a stall: each CPU waiting in csd_lock_wait, joined with its target's state
-    ("CPU 1 waits for CPU 0's flush_tlb_func ...; CPU 0 has IF=0 in hardirq ..., spinning on sched_lock held by CPU 1").
-    When no CPU waits yet, first run the machine until the CSD lock-wait debug code reports one
-    (after csd_lock_timeout ms of guest time); Ctrl-C gives up.
+    ("CPU 1 ... waits in csd_lock_wait for CPU 0's flush_tlb_func; ... CPU 0 has IF=0 in hardirq ...,
+    spinning on sched_lock held by CPU 1"), every CPU spinning on a lock and who holds it, and the cycle.
+    When nothing waits or spins yet, first run the machine until a hang detector starts its report
+    (the CSD lock wait after csd_lock_timeout ms, a hard LOCKUP, ...); Ctrl-C gives up.
 
 Usage: il-stall"""
 
@@ -619,14 +642,19 @@ Usage: il-stall"""
     def invoke(self, arg, from_tty):
         lines = explain_stall()
         if not lines:
-            print("il-stall: no CPU waits in csd_lock_wait; running until the CSD lock-wait report...")
+            print("il-stall: no CPU waits in csd_lock_wait or spins on a lock; running until a hang report...")
             bp = ReportStop()
             try:
-                gdb.execute("continue", to_string=not from_tty)
+                gdb.execute("continue", to_string=True)
+            except gdb.error as e:
+                print(f"il-stall: the machine ended without a hang report ({e})")
+                return
             finally:
-                bp.delete()
+                if bp.is_valid():
+                    print(f"il-stall: {bp.report}")
+                    bp.delete()
             lines = explain_stall()
-        print("\n".join(lines) if lines else "il-stall: no CPU waits in csd_lock_wait")
+        print("\n".join(lines) if lines else "il-stall: no CPU waits in csd_lock_wait or spins on a lock")
 
 
 IlStall()
@@ -678,8 +706,10 @@ class IlStiBreak(gdb.Command):
     """Stop whenever a CPU is about to execute sti in hardirq context: on every CPU, or only on CPU N.
     The stop comes a few instructions before the sti (where arch_note_sti() counts it); the message
     names the sti, and il-window steps to it and through the window. `il-sti-break off` stops watching.
+    `il-sti-break in FUNCTION` instead puts an ordinary hbreak on each sti inside FUNCTION (its inlined
+    local_irq_enable()s), in any context: `delete` removes them.
 
-Usage: il-sti-break [N | off]"""
+Usage: il-sti-break [N | off | in FUNCTION]"""
 
     def __init__(self):
         super().__init__("il-sti-break", gdb.COMMAND_BREAKPOINTS)
@@ -692,12 +722,28 @@ Usage: il-sti-break [N | off]"""
         if arg.strip() == "off":
             print("il-sti-break: off")
             return
+        if arg.split()[:1] == ["in"]:
+            for addr in sti_in_function(arg.split()[1]):
+                gdb.execute(f"hbreak *{addr:#x}")
+            return
         cpus = [int(arg)] if arg.strip() else [t.ptid[1] - 1 for t in threads()]
         self.bps = [StiInHardirq(c) for c in cpus]
         print(f"il-sti-break: stopping before each sti in hardirq on CPU {', '.join(map(str, cpus))}")
 
 
 IlStiBreak()
+
+
+def sti_in_function(name):
+    """The addresses of the sti instructions in a function's code (inlined ones included)."""
+    block = gdb.block_for_pc(address_of(name))
+    while block.function is None or block.function.name != name:
+        block = block.superblock
+    arch = gdb.selected_inferior().architecture()
+    found = [i["addr"] for i in arch.disassemble(block.start, block.end - 1) if i["asm"].split()[0] == "sti"]
+    if not found:
+        raise gdb.GdbError(f"il-sti-break: no sti in {name}")
+    return found
 
 
 def sstep_flags():
