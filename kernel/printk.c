@@ -49,10 +49,12 @@ static bool at_line_start = true;
 char log_buf[LOG_BUF_LEN];
 unsigned long log_buf_next;
 
-static void console_putc(char c)
+/* Write to the log buffer and the serial line. */
+static void console_write(const char *s, int len)
 {
-    log_buf[log_buf_next++ % LOG_BUF_LEN] = c;
-    serial_putc(c);
+    for (int i = 0; i < len; i++)
+        log_buf[log_buf_next++ % LOG_BUF_LEN] = s[i];
+    serial_write(s, (unsigned long)len);
 }
 
 static void console_emit(const char *s, int len, bool cont)
@@ -60,7 +62,7 @@ static void console_emit(const char *s, int len, bool cont)
     unsigned cpu = smp_processor_id();
 
     if (!cont && !at_line_start) {
-        console_putc('\n');                 /* a new message always starts a line */
+        console_write("\n", 1);            /* a new message always starts a line */
         at_line_start = true;
     }
     for (int i = 0; i < len; i++) {
@@ -69,10 +71,9 @@ static void console_emit(const char *s, int len, bool cont)
              * Linux's CONFIG_PRINTK_CALLER "[  C1]" field. */
             char prefix[16];
             int n = ksnprintf(prefix, sizeof prefix, "[C%u] ", cpu);
-            for (int j = 0; j < n; j++)
-                console_putc(prefix[j]);
+            console_write(prefix, n);
         }
-        console_putc(s[i]);
+        console_write(&s[i], 1);
         at_line_start = (s[i] == '\n');
     }
 }
