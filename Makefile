@@ -9,6 +9,9 @@
 #   make handout    write the student tree to build/handout (solutions replaced by their stubs)
 #   make samples    rewrite the sample output on the lab pages from real runs (make test checks them)
 #   make qemu-gdb   start QEMU halted with a gdb stub; then `make gdb` in another terminal
+#   make gdb-lab    both in one terminal: QEMU halted in the background (LAB=, VARIANT=, CPUS=; serial
+#                   console to SERIAL=build/gdb-lab/serial.log; a stall stays alive), gdb with
+#                   the il-* commands (scripts/gdb/irqlab.py); quitting gdb stops QEMU
 #   make deps       install the packages irqlab needs (run and test do this themselves)
 #
 # QEMU's flags, the GRUB configuration and the exit statuses live in one
@@ -28,7 +31,7 @@ ACCEL   ?= tcg
 LAB     ?=
 VARIANT ?=
 KARGS   ?=
-DETERMINISTIC ?= $(if $(filter kvm,$(ACCEL)),0,$(if $(LAB),1,$(if $(filter run qemu-gdb,$(MAKECMDGOALS)),0,1)))
+DETERMINISTIC ?= $(if $(filter kvm,$(ACCEL)),0,$(if $(LAB),1,$(if $(filter run qemu-gdb gdb-lab,$(MAKECMDGOALS)),0,1)))
 export DETERMINISTIC
 
 BUILD := build
@@ -69,7 +72,7 @@ C_SRCS   := $(wildcard arch/x86_64/*.c kernel/*.c labs/*/*.c drivers/*.c tests/k
 ASM_SRCS := $(wildcard boot/*.asm arch/x86_64/*.asm)
 OBJS     := $(C_SRCS:%.c=$(BUILD)/%.o) $(ASM_SRCS:%.asm=$(BUILD)/%.o)
 
-.PHONY: all run test grade handout samples qemu-gdb gdb deps clean host-test check-deps lab-repeat FORCE
+.PHONY: all run test grade handout samples qemu-gdb gdb gdb-lab deps clean host-test check-deps lab-repeat FORCE
 all: $(BUILD)/kernel.elf $(BUILD)/irqlab.iso
 
 # ---------------------------------------------------------------- packages
@@ -184,8 +187,14 @@ qemu-gdb: check-deps $(BUILD)/run.iso
 	@echo "        In another terminal, in this directory: make gdb"
 	@$(QEMU_PY) --interactive --iso $(BUILD)/run.iso --cpus $(CPUS) --accel $(ACCEL) --gdb $(GDBPORT)
 
+# gdb with the toolkit (scripts/gdb/irqlab.py); says at once when no QEMU listens (scripts/gdb_lab.py).
 gdb: $(BUILD)/kernel.elf
-	gdb -q $(BUILD)/kernel.elf -ex "target remote localhost:$(GDBPORT)"
+	@python3 scripts/gdb_lab.py attach --port $(GDBPORT)
+
+# QEMU (direct kernel boot, halted, detector_stop=off) in the background and gdb in the foreground.
+SERIAL ?= $(BUILD)/gdb-lab/serial.log
+gdb-lab: check-deps $(BUILD)/kernel.elf
+	@python3 scripts/gdb_lab.py lab --cpus $(CPUS) --accel $(ACCEL) --serial $(SERIAL) $(RUN_THRESHOLDS) -- $(RUN_CMDLINE)
 
 # ---------------------------------------------------------------- tests
 -include $(wildcard tests/host/*.mk)

@@ -1,4 +1,4 @@
-/* kernel/printk.c: formats kernel messages and writes them, whole lines at a time, to the serial console. */
+/* kernel/printk.c: formats kernel messages and writes them, whole lines at a time, to the serial console and the log buffer. */
 #include "kernel/printk.h"
 #include "kernel/hardirq.h"
 #include "kernel/vsprintf.h"
@@ -38,12 +38,31 @@ static void console_unlock(bool taken)
 /* Whether the next character starts a new line (and so needs the CPU prefix). */
 static bool at_line_start = true;
 
+/*
+ * The log buffer (Linux's __log_buf): every byte the console printed, in a
+ * ring, so that a debugger attached after the fact can read what the serial
+ * console showed (scripts/gdb/irqlab.py, il-dmesg). log_buf_next counts
+ * every byte ever written; the last LOG_BUF_LEN of them are in the ring.
+ * Written under the console lock, so by one CPU at a time.
+ */
+#define LOG_BUF_LEN 65536
+char log_buf[LOG_BUF_LEN];
+unsigned long log_buf_next;
+
+/* Write to the log buffer and the serial line. */
+static void console_write(const char *s, int len)
+{
+    for (int i = 0; i < len; i++)
+        log_buf[log_buf_next++ % LOG_BUF_LEN] = s[i];
+    serial_write(s, (unsigned long)len);
+}
+
 static void console_emit(const char *s, int len, bool cont)
 {
     unsigned cpu = smp_processor_id();
 
     if (!cont && !at_line_start) {
-        serial_putc('\n');                  /* a new message always starts a line */
+        console_write("\n", 1);            /* a new message always starts a line */
         at_line_start = true;
     }
     for (int i = 0; i < len; i++) {
@@ -52,9 +71,9 @@ static void console_emit(const char *s, int len, bool cont)
              * Linux's CONFIG_PRINTK_CALLER "[  C1]" field. */
             char prefix[16];
             int n = ksnprintf(prefix, sizeof prefix, "[C%u] ", cpu);
-            serial_write(prefix, (unsigned long)n);
+            console_write(prefix, n);
         }
-        serial_putc(s[i]);
+        console_write(&s[i], 1);
         at_line_start = (s[i] == '\n');
     }
 }

@@ -156,8 +156,11 @@ def explain(status, qemu_log=None):
 
 
 def qemu_argv(cpus=2, accel="tcg", boot="kernel", cmdline="", iso=None, kernel=None, extra=(), qemu_log=None,
-              interactive=False, mode="deterministic"):
-    """The QEMU command line for one boot (the only copy of irqlab's QEMU flags)."""
+              interactive=False, mode="deterministic", gdb=None, serial=None):
+    """The QEMU command line for one boot (the only copy of irqlab's QEMU flags).
+
+    gdb: start halted, with a gdb stub on this TCP port (a number) or Unix socket (a path).
+    serial: the serial console goes to this file instead of stdio."""
     if not 1 <= cpus <= 8:
         raise ValueError(f"CPUS={cpus} is not valid; use 1 to 8")
     if accel not in ("tcg", "kvm"):
@@ -167,7 +170,9 @@ def qemu_argv(cpus=2, accel="tcg", boot="kernel", cmdline="", iso=None, kernel=N
     if interactive:
         argv += ["-nographic"]          # serial and QEMU's monitor on this terminal (Ctrl-A C)
     else:
-        argv += ["-display", "none", "-monitor", "none", "-serial", "stdio"]
+        argv += ["-display", "none", "-monitor", "none", "-serial", f"file:{serial}" if serial else "stdio"]
+    if gdb is not None:
+        argv += ["-S", "-gdb", f"tcp::{gdb}" if str(gdb).isdigit() else f"unix:{gdb},server=on,wait=off"]
     if qemu_log:
         argv += ["-d", "cpu_reset,guest_errors", "-D", qemu_log]
     if boot == "kernel":
@@ -297,9 +302,7 @@ def main():
         mode = a.mode or default_mode(a.accel)
         if a.interactive:
             argv = qemu_argv(a.cpus, a.accel, "iso" if a.iso else "kernel", cmdline, iso=a.iso, mode=mode,
-                             interactive=True)
-            if a.gdb:
-                argv += ["-S", "-gdb", f"tcp::{a.gdb}"]
+                             interactive=True, gdb=a.gdb)
             status = subprocess.call(argv)
             print(f"irqlab: {explain(status)}")
             sys.exit(0 if status_name(status) in GOOD_RUN else 1)

@@ -168,6 +168,44 @@ def determinism_tests():
            "\n".join(problems), f"{log}.1.log")
 
 
+def gdb_tests(only):
+    """The gdb toolkit (scripts/gdb/irqlab.py) in batch sessions (scripts/gdb_lab.py), at 2 and 4 CPUs, two
+    at a time (deterministic mode, and every stop is an event, not a moment: no host timing involved):
+    il-stall names the waiter, the target, the function and the lock; `bt` on the stuck CPU crosses the
+    interrupt frame into the interrupted code; il-window lets the call-function IPI in through
+    broken_restore's window; il-sti-break never stops in real_restore, which runs to its verdict."""
+    import gdb_lab
+    sessions = {
+        "stall-explained": ("lab=stall variant=lock_spin", ["il-stall", "thread 1", "bt"], [
+            r"CPU 1, running stall_flush/1 \(pid \d+\), waits in csd_lock_wait for CPU 0's flush_tlb_func",
+            r"CPU 0 has IF=0 in hardirq.* in the hrtimer callback stall_advance_sched, spinning on sched_lock "
+            r"held by CPU 1\.",
+            r"--- interrupt: vector 0xec \(.*\), arrived with IF=1 --- .*\n#\d+ +0x[0-9a-f]+ in [a-z_]\w* \("], []),
+        "window": ("lab=stall variant=broken_restore", ["hbreak stall_rendezvous", "continue", "delete",
+                                                         "il-sti-break 0", "continue", "il-window"], [
+            r"il-window: vector 0xf[bc] \((Single function call|Function call) interrupts, class 0xf\) came in",
+            r"QEMU's step flags are back to 0x7"], []),
+        "no-sti-in-hardirq": ("lab=stall variant=real_restore", ["il-sti-break", "hbreak qemu_exit", "continue",
+                                                                  "il-dmesg 1"], [
+            r"il-sti-break: stopping before each sti in hardirq", r"Breakpoint \d+, qemu_exit \(",
+            r"stall/real_restore: NOT REPRODUCED"], [r"il-sti-break: CPU \d"]),
+    }
+    runs = [(name, cpus) for name in sessions for cpus in (2, 4) if selected(f"gdb/{name}-cpus{cpus}", only)]
+
+    def one(run):
+        name, cpus = run
+        cmdline, commands, _, _ = sessions[name]
+        return gdb_lab.session(cmdline, cpus, commands, os.path.join(LOGDIR, f"gdb-{name}-cpus{cpus}"), timeout=30)
+
+    with concurrent.futures.ThreadPoolExecutor(JOBS) as pool:
+        for (name, cpus), (out, _, elapsed) in zip(runs, pool.map(one, runs)):
+            _, _, expect, reject = sessions[name]
+            problems = [f"missing: {e}" for e in expect if not re.search(e, out)]
+            problems += [f"unexpected: {r}" for r in reject if re.search(r, out)]
+            report(not problems, f"gdb/{name}-cpus{cpus}", f"{elapsed * 1000:.0f} ms" if not problems else
+                   "\n".join(problems), os.path.join(LOGDIR, f"gdb-{name}-cpus{cpus}.gdb.log"))
+
+
 def run_checks(all_checks, only):
     """Run every selected check, and the lab pages' sample runs; returns {check id: True if all its runs passed}.
 
@@ -283,6 +321,7 @@ def main():
     if selected("determinism", only):
         determinism_tests()
     outcome = run_checks(all_checks, only)
+    gdb_tests(only)
     full_tree_grade(all_checks, outcome)
     if selected("handout", only):
         handout_grade()
