@@ -226,19 +226,32 @@ def run_checks(all_checks, only):
             report(ok, name, f"{elapsed * 1000:.0f} ms" if ok and i == 0 else msg, log)
         outcome[run.check.id] = outcome.get(run.check.id, True) and all(ok for ok, _, _ in results)
 
-    def record_sample(sample, booted):
-        status, text, log = booted
+    def record_sample(sample, text, log, how_it_ended):
         got = samples.excerpt(text, sample.lab, sample.variant)
         how = samples.compare(sample, got) if got else None
         why = (f"{os.path.relpath(sample.page)} is out of date ({samples.difference(sample, got)}); `make samples` "
-               "rewrites it") if got else f"the run printed no verdict ({qemu.explain(status)})"
+               "rewrites it") if got else f"the run printed no verdict ({how_it_ended})"
         report(how is not None, f"samples/{sample.name}", samples.MATCH[how] if how else why, log)
 
-    det = [r for r in runs if r.mode == "deterministic"] + sample_runs
+    # A sample whose boot a deterministic check makes anyway (the same command line, CPUs and direct boot)
+    # is judged from that check's log instead of booting twice.
+    det = [r for r in runs if r.mode == "deterministic"]
+    same_boot = {(r.fill(r.check.cmdline), r.cpus): r for r in det
+                 if r.check.boot == "kernel" and not r.check.qemu_args and not r.check.input}
+    shared = {s: same_boot.get((qemu.run_cmdline(s.lab, s.variant), s.cpus)) for s in sample_runs}
+    jobs, logs = det + [s for s in sample_runs if not shared[s]], {}
     with concurrent.futures.ThreadPoolExecutor(JOBS) as pool:
-        for job, executed in zip(det, pool.map(lambda j: samples.boot(j, LOGDIR) if isinstance(j, samples.Sample)
-                                               else checks.execute(j, LOGDIR), det)):
-            (record_sample if isinstance(job, samples.Sample) else record)(job, executed)
+        for job, executed in zip(jobs, pool.map(lambda j: samples.boot(j, LOGDIR) if isinstance(j, samples.Sample)
+                                                else checks.execute(j, LOGDIR), jobs)):
+            if isinstance(job, samples.Sample):
+                status, text, log = executed
+                record_sample(job, text, log, qemu.explain(status))
+            else:
+                record(job, executed)
+                logs[job.id] = executed[1]
+    for sample, run in shared.items():
+        if run:
+            record_sample(sample, open(logs[run.id], errors="replace").read(), logs[run.id], f"see {run.id}")
     for run in (r for r in runs if r.mode == "parallel"):
         record(run, checks.execute(run, LOGDIR))
     return outcome
