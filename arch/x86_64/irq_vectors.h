@@ -13,10 +13,13 @@
  * The numbers are Linux's (arch/x86/include/asm/irq_vectors.h):
  *
  *  vector  class  name                          EOI sent
- *  0x20+   0x2    external (IOAPIC) devices     after the handler
+ *  0x30+n  0x3    ISA IRQ n via the IOAPIC      after the handler
+ *                 (COM1: IRQ 4, vector 0x34)
  *  0x3b    0x3    call-function-single, lowvec  first (the stall lab's "lowvec"
  *  0x3c    0x3    call-function, lowvec         configuration only: kernel/smp.c
- *                                               LAB_HOOK_CALL_FUNCTION_LOWVEC)
+ *                                               LAB_HOOK_CALL_FUNCTION_LOWVEC;
+ *                                               Linux's ISA IRQ 11 and 12, which
+ *                                               irqlab never routes)
  *  0x40-4f 0x4    self-test IPIs (tests/kernel) as each test says
  *  0x51    0x5    the stall lab's NIC           after the handler, as a device
  *                                               (labs/stall/stall.c)
@@ -34,7 +37,9 @@
  *                                               ISR bit (SDM 11.9), so no EOI
  */
 #define FIRST_EXTERNAL_VECTOR           0x20
-#define ISA_IRQ_VECTOR(irq)             (FIRST_EXTERNAL_VECTOR + (irq))   /* legacy IRQ n via the IOAPIC */
+/* Legacy IRQ n (IOAPIC or 8259): Linux rounds up past the first 16 external
+ * vectors, so ISA IRQs sit at 0x30-0x3f, one class of their own. */
+#define ISA_IRQ_VECTOR(irq)             (((FIRST_EXTERNAL_VECTOR + 16) & ~15) + (irq))
 #define LOCAL_TIMER_VECTOR              0xec
 /* The stall lab's lowvec configuration: the same two IPIs, class 0x3 (kernel/smp.c). */
 #define CALL_FUNCTION_SINGLE_LOW_VECTOR 0x3b
