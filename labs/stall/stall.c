@@ -110,6 +110,7 @@ static struct {
     const struct stall_config *cfg;
     unsigned long callbacks;            /* callbacks run */
     unsigned long irq_of_last_cb;       /* CPU 0's timer-interrupt count at the last callback */
+    unsigned long sti_at_irq;           /* CPU 0's hardirq_sti_count() at that interrupt's first callback */
     unsigned long cb_this_irq, cb_per_irq_max;      /* callbacks in one timer interrupt */
     unsigned long sti_at_arm;           /* CPU 0's hardirq_sti_count() when the timer was armed */
     unsigned long cb_sti;               /* sti executed by the callback's own lock and unlock */
@@ -132,6 +133,7 @@ static struct {
     unsigned long cb_returned_while_held;       /* the exercise: callbacks that returned while CPU 1 held it */
     unsigned long advances, advance_unlocked;   /* taprio_advance() calls; those without sched_lock */
     unsigned long advance_unlocked_ip;
+    unsigned long flushes_at_remap;     /* CPU 0's remote TLB flushes when CPU 1 moved the page */
     uint64_t ipi_sent_ns, flush_done_ns, seen_new_ns;
     unsigned long gp_held;              /* a grace period that needed CPU 1's quiescent state */
     /* the wait_irqs_* pair */
@@ -208,13 +210,41 @@ static void count_callback(void)
     if (irq != obs.irq_of_last_cb) {
         obs.irq_of_last_cb = irq;
         obs.cb_this_irq = 0;
+        obs.sti_at_irq = hardirq_sti_count(0);
     }
     obs.cb_this_irq++;
     if (obs.cb_this_irq > obs.cb_per_irq_max) {
         OBS_SET(cb_per_irq_max, obs.cb_this_irq);
-        if (obs.cb_this_irq == STORM_CONFIRMED)
-            lab_event("callback: %u callbacks in one timer interrupt, IF=0 throughout", STORM_CONFIRMED);
+        unsigned long sti = hardirq_sti_count(0) - obs.sti_at_irq;
+        if (obs.cb_this_irq == STORM_CONFIRMED && !sti)
+            lab_event("callback: %u callbacks in one timer interrupt, no sti in it: IF=0 throughout", STORM_CONFIRMED);
+        else if (obs.cb_this_irq == STORM_CONFIRMED)
+            lab_event("callback: %u callbacks in one timer interrupt, %lu sti in it", STORM_CONFIRMED, sti);
     }
+}
+
+/*
+ * The callback's read of the gate list, through CPU 0's TLB. The first read
+ * of the new list says whether CPU 0 ran the flush since CPU 1 moved the
+ * page: without one, the TLB had dropped the old translation by itself (a
+ * TLB may drop any entry at any time, Intel SDM Vol. 3A 4.10.2), and the
+ * read walked the page tables again.
+ */
+static uint64_t read_gates(void)
+{
+    uint64_t gates = *(volatile uint64_t *)STALL_VA;
+
+    if (gates == GATES_NEW && !obs.seen_new_ns) {
+        unsigned long flushes = percpu_area[0].tlb_remote_flushes - OBS_GET(flushes_at_remap);
+
+        OBS_SET(seen_new_ns, ktime_get_ns());
+        if (flushes)
+            lab_event("callback reads the new gate list: CPU 0 ran the flush");
+        else
+            lab_event("callback reads the new gate list, but CPU 0 ran no flush: its TLB had dropped the old "
+                      "translation");
+    }
+    return gates;
 }
 
 /*
@@ -226,14 +256,10 @@ static void count_callback(void)
 static enum hrtimer_restart stall_advance_sched(struct hrtimer *timer)
 {
     const struct stall_config *c = obs.cfg;
-    uint64_t gates = *(volatile uint64_t *)STALL_VA;
     bool rendezvous_now = false;
 
     count_callback();
-    if (gates == GATES_NEW && !obs.seen_new_ns) {
-        OBS_SET(seen_new_ns, ktime_get_ns());
-        lab_event("callback reads the new gate list (CPU 0's TLB was flushed)");
-    }
+    read_gates();
     if (OBS_GET(rendezvous_done) && !obs.nested_flush && !obs.flush_between_reported &&
         percpu_area[0].tlb_remote_flushes != obs.flushes_at_rv) {
         obs.flush_between_reported = true;
@@ -253,7 +279,7 @@ static enum hrtimer_restart stall_advance_sched(struct hrtimer *timer)
          * trylock, not a flag CPU 1 may not have set yet, says we spin. */
         if (!obs.cb_spinning) {
             OBS_SET(cb_spinning, true);
-            lab_event("callback: spins on the lock CPU 1 holds, IF=0");
+            lab_event("callback: spins on the lock CPU %d holds", __atomic_load_n(&sched_lock.owner_cpu, __ATOMIC_RELAXED));
         }
         spin_lock(&sched_lock);
     }
@@ -274,7 +300,8 @@ static enum hrtimer_restart stall_advance_sched(struct hrtimer *timer)
         OBS_SET(nested_flush, true);
         lab_event("callback: flush ran nested in it (depth 2): the IPI came in the window");
     } else if (rendezvous_now) {
-        lab_event("callback returns; the IPI is still pending (IF=0 all along)");
+        lab_event("callback returns; the IPI is %s, %lu sti in its lock ops",
+                  call_function_ipi_pending() ? "still pending" : "no longer pending", sti);
     }
     if (OBS_GET(storm_go))
         timer->expires = ktime_get_ns();        /* "in the past" by the time the pass ends */
@@ -310,13 +337,7 @@ struct taprio_sched taprio_sched;
 
 uint64_t taprio_read_gates(void)
 {
-    uint64_t gates = *(volatile uint64_t *)STALL_VA;
-
-    if (gates == GATES_NEW && !obs.seen_new_ns) {
-        OBS_SET(seen_new_ns, ktime_get_ns());
-        lab_event("callback reads the new gate list (CPU 0's TLB was flushed)");
-    }
-    return gates;
+    return read_gates();
 }
 
 void taprio_advance(unsigned long periods, uint64_t gates)
@@ -416,11 +437,11 @@ static void spin_until(bool (*cond)(void))
         cpu_relax();
 }
 
+/* The guard gave up at least once, or one interrupt ran the callback
+ * STORM_CONFIRMED times (without the guard it never ends). */
 static bool storm_running(void)
 {
-    if (!lab_hook(LAB_HOOK_NO_HRTIMER_HANG_GUARD))
-        return hrtimer_nr_hangs(0) > obs.hangs_at_storm;       /* the guard gave up at least once */
-    return OBS_GET(cb_per_irq_max) >= STORM_CONFIRMED;         /* one interrupt that never ends */
+    return hrtimer_nr_hangs(0) > obs.hangs_at_storm || OBS_GET(cb_per_irq_max) >= STORM_CONFIRMED;
 }
 
 static bool cpu0_waiting(void)   { return OBS_GET(cpu0_waiting); }
@@ -444,6 +465,7 @@ static bool callback_met_lock(void)
 /* Move the gate list to its new page and shoot the old translation down. */
 static void move_gate_list(void)
 {
+    OBS_SET(flushes_at_remap, percpu_area[0].tlb_remote_flushes);
     remap_kernel_page(STALL_VA, page_new, PTE_WRITE | PTE_NX);
     lab_event("mapping changed (remap_kernel_page)");
     OBS_SET(ipi_sent_ns, ktime_get_ns());
@@ -467,8 +489,11 @@ static int stall_cpu1(void *unused)
         OBS_SET(storm_go, true);
         lab_event("callback now re-arms itself in the past (a storm)");
         spin_until(storm_running);
-        lab_event(!lab_hook(LAB_HOOK_NO_HRTIMER_HANG_GUARD) ? "storm: the hang guard gave up once (hrtimer: interrupt took ...)"
-                                     : "storm: CPU 0 loops in hrtimer_interrupt(), IF=0");
+        unsigned long hangs = hrtimer_nr_hangs(0) - obs.hangs_at_storm;
+        if (hangs)
+            lab_event("storm: the hang guard gave up %lu time(s) (hrtimer: interrupt took ...)", hangs);
+        else
+            lab_event("storm: one timer interrupt on CPU 0 has run the callback %lu times", OBS_GET(cb_per_irq_max));
     }
     if (c->cpu1_lock == CPU1_DROPS_LOCK)
         spin_lock_irqsave(&sched_lock, flags);
