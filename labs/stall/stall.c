@@ -53,8 +53,10 @@
  * its class is above PPR's and IF=1. The timer (0xec, class 0xE) sends its
  * EOI before it runs the hrtimers, so inside a callback nothing is in
  * service and PPR is 0: IF=0 alone keeps the call-function IPI (0xfb/0xfc,
- * class 0xF) out. A device interrupt sends EOI after its handler, so while
- * it runs, PPR is its class and holds off every class up to it, IF or no IF.
+ * class 0xF) out. When an interrupt's EOI goes depends on its trigger mode
+ * (see stall_nic_interrupt()): only a vector still in service raises PPR,
+ * and PPR matters only when IF=1; while a handler spins with IF=0, IF alone
+ * keeps every maskable interrupt out.
  */
 
 #define STALL_VA            (VMALLOC_START + (384UL << 30))   /* the gate list's page: far from other users */
@@ -127,7 +129,11 @@ static struct {
     bool nested_flush;                  /* the flush ran inside the callback: hardirq depth 2 */
     bool cb_spinning;                   /* callback -> CPU 1: about to spin on the lock */
     unsigned long trylock_failures;
-    unsigned nic_depth;                 /* hardirq depth at which the NIC's handler ran */
+    unsigned nic_depth;                 /* hardirq depth at which the NIC's handler ran ... */
+    unsigned nic_ppr;                   /* ... CPU 0's PPR then ... */
+    unsigned long nic_sti_at_entry;     /* ... and its hardirq_sti_count() */
+    unsigned long nic_sti;              /* sti executed in the handler, once it returned */
+    bool nic_returned;
     bool lock_held_by_cpu1;
     unsigned long callbacks_at_cpu1_lock;       /* callbacks run when CPU 1 took the lock */
     unsigned long cb_returned_while_held;       /* the exercise: callbacks that returned while CPU 1 held it */
@@ -312,18 +318,38 @@ static enum hrtimer_restart stall_advance_sched(struct hrtimer *timer)
 
 /*
  * The network card's interrupt (cfg->nic): its handler takes the schedule's
- * lock, as a driver's completion path takes the qdisc's. A device: EOI
- * after the handler (arch/x86_64/irq_vectors.h), so while it runs, PPR is
- * class 0x5 and every IPI of class 0x5 or below stays pending.
+ * lock, as a driver's completion path takes the qdisc's.
+ *
+ * It models a NIC on a level-triggered IOAPIC line (PCI INTx), which Linux
+ * handles with handle_fasteoi_irq(): EOI after the handler, so while the
+ * handler runs its vector stays in service and PPR is class 0x5 (Intel SDM
+ * Vol. 3A 11.8.3.1). A NIC on MSI, or any edge interrupt, goes through
+ * handle_edge_irq(), which acks (EOI) before the handler: PPR would be 0.
+ *
+ * broken_restore_lowvec_nic needs the level-triggered model. Spinning on
+ * the lock, the handler has IF=0, and that alone keeps the IPI out. But
+ * before it spins, its own spin_lock() runs lock_acquire(), whose restore
+ * the hook turns into a window too; only PPR class 0x5 keeps the class-0x3
+ * IPI out of that window. With an EOI first the IPI comes in there, the
+ * flush runs at hardirq depth 3 and CPU 1 is released, while CPU 0
+ * deadlocks alone (tried: vector 0x3b arrived in lock_acquire() under
+ * stall_nic_interrupt(), and the hard LOCKUP followed).
+ *
+ * The lab delivers it as a fixed IPI from CPU 1 (stall_cpu1()): an IPI has
+ * no trigger mode of its own (SDM 11.6.1), so the model is the EOI's place.
  */
 static void stall_nic_interrupt(struct pt_regs *regs)
 {
     (void)regs;
+    OBS_SET(nic_sti_at_entry, hardirq_sti_count(0));
+    OBS_SET(nic_ppr, apic_read(APIC_PROCPRI));
     OBS_SET(nic_depth, hardirq_depth());
-    lab_event("NIC interrupt (hardirq depth %u) takes the schedule's lock", hardirq_depth());
+    lab_event("NIC interrupt (hardirq depth %u, PPR %#x) takes the schedule's lock", obs.nic_depth, obs.nic_ppr);
     spin_lock(&sched_lock);
     spin_unlock(&sched_lock);
-    apic_eoi();
+    OBS_SET(nic_sti, hardirq_sti_count(0) - obs.nic_sti_at_entry);
+    OBS_SET(nic_returned, true);
+    apic_eoi();                         /* level-triggered: after the handler, as handle_fasteoi_irq() */
 }
 
 /* ---------------------------------------------------------------- the exercise's callback */
@@ -689,12 +715,13 @@ static enum lab_verdict judge_flush(struct lab_run *r, char *ev, unsigned long s
 {
     const struct stall_config *c = obs.cfg;
     unsigned long sti = sti_count_now();
-    char nic[32] = "";
+    char nic[80] = "";
 
     if (c->nic)
-        ksnprintf(nic, sizeof nic, "; NIC irq ran at depth %u", obs.nic_depth);
+        ksnprintf(nic, sizeof nic, "; NIC irq ran at depth %u with PPR %#x, %lu sti in it", obs.nic_depth, obs.nic_ppr,
+                  obs.nic_returned ? obs.nic_sti : hardirq_sti_count(0) - obs.nic_sti_at_entry);
     if (!obs.flush_done_ns) {
-        const char *where = c->nic ? "NIC irq (PPR class 5) spins on the lock the callback holds" :
+        const char *where = c->nic ? "the NIC's irq spins on the lock the callback holds" :
                             c->storm ? "one timer interrupt runs the callback forever" :
                             "the callback spins on the lock CPU 1 holds";
         ksnprintf(ev, size, "CPU 1 waited %lu ms; CPU 0 took %lu call-function IPIs: %s, IF=0; "
@@ -811,9 +838,10 @@ STALL_CONFIG(broken_restore_lowvec_storm, stall_run, judge_flush, .rendezvous = 
              .lowvec = true, .storm = true);
 
 /* 3b. Where the window is harmful: in lock_release() the lock is still
- *     held; a device interrupt (class 0x5, EOI after its handler) comes in
- *     through the window, spins on that lock with IF=0, and its in-service
- *     class 0x5 holds the class-0x3 IPI out for good. */
+ *     held; a device interrupt (class 0x5, level-triggered: EOI after its
+ *     handler) comes in through the window and spins on that lock with IF=0,
+ *     which keeps the IPI out for good; its in-service class 0x5 keeps the
+ *     class-0x3 IPI out of the windows its own lock_acquire() opens first. */
 LAB_VARIANT(stall, broken_restore_lowvec_nic, 2, LAB_REPRODUCED,
             "window + IPI in class 0x3: the NIC's interrupt (class 0x5) gets in first and deadlocks on the lock");
 STALL_CONFIG(broken_restore_lowvec_nic, stall_run, judge_flush, .rendezvous = true, .broken_restore = true,
