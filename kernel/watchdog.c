@@ -186,6 +186,7 @@ static void watchdog_softlockup_check(unsigned cpu)
     } else {
         dump_stack();
     }
+    nmi_backtrace_mark_shown(cpu);
     detector_fired("softlockup: hung tasks");
     detector_report_end();
 }
