@@ -813,7 +813,7 @@ static enum lab_verdict judge_cross(struct lab_run *r, char *ev, unsigned long s
     { return judge_(r, ev, size); }
 
 /* `make run LAB=stall` with no VARIANT= shows a stall end to end: CSD report,
- * hard LOCKUP, RCU stall and OOM, from a root cause with correct irq code. */
+ * hard LOCKUP, RCU stall and OOM, from a constructed cause with correct irq code. */
 LAB_DEFAULT_VARIANT(stall, lock_spin);
 
 /* 1. The patch's hypothesis, with Linux's restore: no sti ever runs in hardirq. */
