@@ -59,6 +59,7 @@ bool detector_report_begin(const char *which, unsigned cpu)
     if (!__atomic_compare_exchange_n(&report_owner, &(int){-1}, me, false,
                                      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
         return false;
+    nmi_backtrace_new_report();
     if (detector_log_count < DETECTOR_LOG_SIZE)
         detector_log[detector_log_count] = (struct detector_event){
             .which = which, .cpu = cpu, .by_cpu = (unsigned)me, .ns = ktime_get_ns(),
@@ -95,18 +96,19 @@ const struct detector_event *detector_find_event(const char *which, uint64_t sin
 
 /*
  * The stop: Linux's panic() after hardlockup_panic=1 and friends, with
- * irqlab's ending. First every CPU's backtrace, so the log shows the whole
+ * irqlab's ending. First the backtrace of every CPU this report has not
+ * shown yet (each CPU's once per report), so the log shows the whole
  * deadlock: the stuck CPU, whoever waits for it, and the bystanders. The
  * others through NMIs (trigger_cpumask_backtrace() waits at most 10 s for
  * the answers, so a CPU that cannot even take an NMI cannot hang the
- * stop); then this CPU's own, after theirs, so the two do not interleave.
- * Then the panic lines and the exit; a lab ends instead with its verdict
- * (lab_detector_stop(), kernel/lab.h).
+ * stop); then this CPU's own, after theirs. Then the panic lines and the
+ * exit; a lab ends instead with its verdict (lab_detector_stop(),
+ * kernel/lab.h).
  */
 void detector_fired(const char *which)
 {
-    unsigned me = smp_processor_id();
-    struct cpumask others = cpu_online_mask;
+    unsigned me = smp_processor_id(), cpu;
+    struct cpumask others;
 
     if (!detector_stop_enabled())
         return;
@@ -114,13 +116,16 @@ void detector_fired(const char *which)
         return;                         /* not yet: the lab waits for a later report */
     if (__atomic_exchange_n(&stopping, true, __ATOMIC_ACQ_REL))
         return;                         /* another CPU is already stopping the machine */
-    pr_emerg("detector: %s: stopping the machine (detector_stop=%s); backtraces of all CPUs follow\n",
-             which, param_detector_stop);
-    cpumask_clear_cpu(me, &others);
+    pr_emerg("detector: %s: stopping the machine (detector_stop=%s); the backtraces this report has not shown "
+             "follow\n", which, param_detector_stop);
+    cpumask_clear(&others);
+    for_each_online_cpu(cpu)
+        if (cpu != me && !nmi_backtrace_shown(cpu))
+            cpumask_set_cpu(cpu, &others);
     if (!cpumask_empty(&others))
         trigger_cpumask_backtrace(&others);
-    printk(KERN_WARNING "NMI backtrace for cpu %u (the CPU that stops the machine)\n", me);
-    dump_stack();
+    if (!nmi_backtrace_shown(me))
+        nmi_backtrace_self(" (the CPU that stops the machine)");
     if (detector_stop_hook)
         detector_stop_hook(which);
     if (lab_running())

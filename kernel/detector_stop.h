@@ -43,8 +43,8 @@ void detector_report_end(void);
 /*
  * A detector printed its report (call it before detector_report_end()).
  * Under the stop policy: print "detector: <which>: stopping", finish the
- * report on every CPU (trigger_all_cpu_backtrace(): an NMI reaches CPUs
- * stuck with IF=0), call detector_stop_hook, then print
+ * report with the backtrace of every CPU it has not shown (NMIs: an NMI
+ * reaches CPUs stuck with IF=0), call detector_stop_hook, then print
  * "Kernel panic - not syncing: <which>" and leave QEMU with
  * QEMU_EXIT_DETECTOR (status 39, `exit = "detector"` in a check, scripts/checks.py),
  * or, when a lab runs, let lab_detector_stop() end it with its verdict;

@@ -52,7 +52,7 @@ __attribute__((noinline)) void trace_hardirqs_off(void)
  * not record itself): for this CPU that is a consistent snapshot; another
  * CPU's may be caught mid-update.
  */
-void print_irqtrace_events(unsigned cpu)
+void print_irqtrace_events_prefixed(unsigned cpu, const char *prefix)
 {
     struct irqtrace_events t;
     unsigned long flags;
@@ -60,11 +60,16 @@ void print_irqtrace_events(unsigned cpu)
     raw_local_irq_save(flags);
     t = percpu_area[cpu].irqtrace;
     raw_local_irq_restore(flags);
-    printk("irq event stamp: %lu\n", t.irq_events);
-    printk("hardirqs last  enabled at (%lu): [<%px>] %pS\n", t.hardirq_enable_event,
+    printk("%sirq event stamp: %lu\n", prefix, t.irq_events);
+    printk("%shardirqs last  enabled at (%lu): [<%px>] %pS\n", prefix, t.hardirq_enable_event,
            (void *)t.hardirq_enable_ip, (void *)t.hardirq_enable_ip);
-    printk("hardirqs last disabled at (%lu): [<%px>] %pS\n", t.hardirq_disable_event,
+    printk("%shardirqs last disabled at (%lu): [<%px>] %pS\n", prefix, t.hardirq_disable_event,
            (void *)t.hardirq_disable_ip, (void *)t.hardirq_disable_ip);
+}
+
+void print_irqtrace_events(unsigned cpu)
+{
+    print_irqtrace_events_prefixed(cpu, "");
 }
 
 unsigned long hardirq_sti_count(unsigned cpu)

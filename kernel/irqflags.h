@@ -86,8 +86,10 @@ void trace_hardirqs_on(void);
 void trace_hardirqs_off(void);
 
 /* Linux's lines: "irq event stamp: N", "hardirqs last  enabled at (N): [<ip>] f+0x../0x..",
- * "hardirqs last disabled at (N): ...", for cpu. */
+ * "hardirqs last disabled at (N): ...", for cpu (Linux's takes a task: irqlab traces per CPU). */
 void print_irqtrace_events(unsigned cpu);
+/* The same lines, each after prefix: for a trace Linux's report would not show. */
+void print_irqtrace_events_prefixed(unsigned cpu, const char *prefix);
 
 /* sti instructions cpu executed in hardirq context, and where the last one was (0: none). */
 unsigned long hardirq_sti_count(unsigned cpu);

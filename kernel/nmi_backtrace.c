@@ -15,6 +15,51 @@ struct nmi_backtrace_record nmi_backtrace_last[NR_CPUS];
 
 /* CPUs asked for a backtrace and not done yet; each clears its own bit. */
 static struct cpumask backtrace_mask;
+/* CPUs whose backtrace was printed since nmi_backtrace_new_report(). */
+static struct cpumask shown_in_report;
+/* The CPU printing a backtrace, or -1: see backtrace_print_begin(). */
+static int print_owner = -1;
+
+/*
+ * Linux's printk_cpu_sync_get_irqsave() in nmi_cpu_backtrace(): the targets
+ * of one request take their NMIs at the same time, and one CPU at a time
+ * prints, so their lines never interleave. Re-entrant on the owner CPU
+ * (false: it held the lock already), so an NMI over this CPU's own print
+ * cannot deadlock on it. A waiter spins in NMI context: the owner is
+ * printing, which needs no other CPU, so it ends.
+ */
+static bool backtrace_print_begin(void)
+{
+    int me = (int)smp_processor_id();
+
+    if (__atomic_load_n(&print_owner, __ATOMIC_RELAXED) == me)
+        return false;
+    while (!__atomic_compare_exchange_n(&print_owner, &(int){-1}, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        cpu_relax();
+    return true;
+}
+
+static void backtrace_print_end(bool taken)
+{
+    nmi_backtrace_mark_shown(smp_processor_id());
+    if (taken)
+        __atomic_store_n(&print_owner, -1, __ATOMIC_RELEASE);
+}
+
+void nmi_backtrace_new_report(void)
+{
+    cpumask_clear(&shown_in_report);
+}
+
+void nmi_backtrace_mark_shown(unsigned cpu)
+{
+    cpumask_set_cpu(cpu, &shown_in_report);
+}
+
+bool nmi_backtrace_shown(unsigned cpu)
+{
+    return cpumask_test_cpu(cpu, &shown_in_report);
+}
 
 /* Print the context the NMI interrupted: its preempt_count less our own NMI entry. */
 static void print_interrupted_context(uint32_t pc)
@@ -27,7 +72,11 @@ static void print_interrupted_context(uint32_t pc)
         printk(KERN_WARNING "interrupted context: task (preempt_count %#x)\n", pc);
 }
 
-/* The NMI handler: claims the NMI if this CPU was asked for a backtrace. */
+/*
+ * The NMI handler: claims the NMI if this CPU was asked for a backtrace.
+ * A CPU that was idling, halted in default_idle(), prints Linux's one line
+ * instead of a stack that would only show the idle loop.
+ */
 static bool nmi_cpu_backtrace(struct pt_regs *regs)
 {
     unsigned cpu = smp_processor_id();
@@ -38,14 +87,29 @@ static bool nmi_cpu_backtrace(struct pt_regs *regs)
     nmi_backtrace_last[cpu].rip = regs->rip;
     nmi_backtrace_last[cpu].rflags = regs->rflags;
     nmi_backtrace_last[cpu].preempt_count = pc;
-    printk(KERN_WARNING "NMI backtrace for cpu %u\n", cpu);
-    printk(KERN_WARNING "CPU: %u PID: %d Comm: %s\n", cpu, current_pid(), current_comm());
-    print_interrupted_context(pc);
-    show_regs(regs);
-    show_trace(regs->rip, regs->rbp, regs->rsp);
+    bool taken = backtrace_print_begin();
+    if (cpu_in_idle(regs->rip)) {
+        printk(KERN_WARNING "NMI backtrace for cpu %u skipped: idling at %pS\n", cpu, (void *)regs->rip);
+    } else {
+        printk(KERN_WARNING "NMI backtrace for cpu %u\n", cpu);
+        printk(KERN_WARNING "CPU: %u PID: %d Comm: %s\n", cpu, current_pid(), current_comm());
+        print_interrupted_context(pc);
+        show_regs(regs);
+        show_trace(regs->rip, regs->rbp, regs->rsp);
+    }
+    backtrace_print_end(taken);
     __atomic_fetch_add(&nmi_backtrace_last[cpu].seq, 1, __ATOMIC_RELEASE);
     cpumask_clear_cpu(cpu, &backtrace_mask);
     return true;
+}
+
+void nmi_backtrace_self(const char *note)
+{
+    bool taken = backtrace_print_begin();
+
+    printk(KERN_WARNING "NMI backtrace for cpu %u%s\n", smp_processor_id(), note);
+    dump_stack();
+    backtrace_print_end(taken);
 }
 
 void nmi_backtrace_init(void)
@@ -69,8 +133,7 @@ bool trigger_cpumask_backtrace(const struct cpumask *mask)
     }
     /* Our own backtrace needs no NMI: dump our stack directly. */
     if (cpumask_test_cpu(this_cpu, mask)) {
-        printk(KERN_WARNING "NMI backtrace for cpu %u\n", this_cpu);
-        dump_stack();
+        nmi_backtrace_self("");
         cpumask_clear_cpu(this_cpu, &backtrace_mask);
     }
     uint64_t deadline = ktime_get_ns() + 10ULL * 1000000000ULL;

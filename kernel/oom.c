@@ -2,6 +2,7 @@
 #include "kernel/oom.h"
 #include "arch/x86_64/percpu.h"
 #include "kernel/detector_stop.h"
+#include "kernel/nmi_backtrace.h"
 #include "arch/x86_64/dumpstack.h"
 #include "kernel/objpool.h"
 #include "kernel/printk.h"
@@ -35,6 +36,7 @@ void out_of_memory(const char *pool, unsigned total, unsigned free)
     pr_warn("%s invoked oom-killer: pool=%s, order=0, %u of %u objects free\n",
             t ? t->comm : "swapper", pool, free, total);
     dump_stack();
+    nmi_backtrace_mark_shown(smp_processor_id());
     pr_err("Out of memory: %s exhausted (%u of %u objects in use); nothing killed: irqlab has no processes\n",
            pool, total - free, total);
     rcu_print_backlog();

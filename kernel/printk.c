@@ -45,7 +45,6 @@ static bool at_line_start = true;
  * every byte ever written; the last LOG_BUF_LEN of them are in the ring.
  * Written under the console lock, so by one CPU at a time.
  */
-#define LOG_BUF_LEN 65536
 char log_buf[LOG_BUF_LEN];
 unsigned long log_buf_next;
 

@@ -25,6 +25,12 @@ extern int console_loglevel;
 __attribute__((format(printf, 1, 2))) int printk(const char *fmt, ...);
 int vprintk(const char *fmt, va_list ap);
 
+/* The log buffer (kernel/printk.c): log_buf_next counts every byte the
+ * console printed; the last LOG_BUF_LEN of them are in the ring log_buf. */
+#define LOG_BUF_LEN 65536
+extern char log_buf[LOG_BUF_LEN];
+extern unsigned long log_buf_next;
+
 #ifndef pr_fmt
 #define pr_fmt(fmt) fmt
 #endif

@@ -545,9 +545,25 @@ void cpu_idle_loop(void)
             local_irq_enable();
             schedule();
         } else {
-            safe_halt();
+            default_idle();
         }
     }
+}
+
+/* Linux's __cpuidle: the section's bounds come from linker.ld. */
+#define __cpuidle __attribute__((noinline, section(".cpuidle.text")))
+extern char __cpuidle_text_start[], __cpuidle_text_end[];
+
+/* An NMI or interrupt that arrives during the hlt saves a RIP inside this
+ * function (the instruction after the hlt), so cpu_in_idle() knows it. */
+void __cpuidle default_idle(void)
+{
+    safe_halt();
+}
+
+bool cpu_in_idle(unsigned long pc)
+{
+    return pc >= (unsigned long)__cpuidle_text_start && pc < (unsigned long)__cpuidle_text_end;
 }
 
 /* ---------------------------------------------------------------- reports */

@@ -105,5 +105,9 @@ void sched_init(void);          /* BSP, before the APs start */
 void sched_init_cpu(void);      /* every CPU, including the BSP */
 /* The idle loop of each CPU (replaces smpboot's cpu_idle). Never returns. */
 __attribute__((noreturn)) void cpu_idle_loop(void);
+/* The idle loop's sti; hlt, in .cpuidle.text as Linux's __cpuidle functions. */
+void default_idle(void);
+/* Whether pc is in .cpuidle.text: a CPU interrupted there is idling (Linux's cpu_in_idle()). */
+bool cpu_in_idle(unsigned long pc);
 
 #endif

@@ -165,8 +165,10 @@ static bool csd_lock_wait_toolong(call_single_data_t *csd, uint64_t ts0, uint64_
         pr_alert("csd: Re-sending CSD lock (#%d) IPI from CPU#%02u to CPU#%02u\n", *bug_id, this_cpu, cpu);
         apic_send_IPI(cpu, call_function_single_vector());
     }
-    if (firsttime)
+    if (firsttime) {
         dump_stack();
+        nmi_backtrace_mark_shown(this_cpu);
+    }
     /* Linux BUG()s here, after the headline; irqlab stops after the whole report. */
     if (panic_on_ipistall > 0 && stuck_ns > (int64_t)panic_on_ipistall * (int64_t)NSEC_PER_MSEC)
         detector_fired("csd: CSD lock stall (panic_on_ipistall)");

@@ -85,9 +85,12 @@ static unsigned watchdog_next_cpu(unsigned cpu)
  * Linux's watchdog_hardlockup_check(), run by cpu's buddy from its own
  * watchdog timer. cpu's timer count has not moved since the buddy's last
  * check, three of its periods ago: cpu took no timer interrupt in that
- * time. The report names cpu, shows where it last turned IRQs off (and
- * on), and NMI-back-traces it: an NMI is the only thing that reaches a
- * CPU stuck with IF=0. Reported once until cpu makes progress again.
+ * time. The report names cpu, prints the irq trace of the reporting CPU
+ * (Linux's print_irqtrace_events(current): the buddy's own task, here in
+ * its timer interrupt), and NMI-back-traces cpu: an NMI is the only thing
+ * that reaches a CPU stuck with IF=0. irqlab adds, labelled as such, where
+ * cpu itself last turned IRQs off and on: the trace a student needs, which
+ * Linux's report leaves out. Reported once until cpu makes progress again.
  */
 static void watchdog_hardlockup_check(unsigned cpu)
 {
@@ -107,7 +110,9 @@ static void watchdog_hardlockup_check(unsigned cpu)
     if (w->hardlockup_warned || !detector_report_begin("Hard LOCKUP", cpu))
         return;                         /* reported already, or another report is printing */
     pr_emerg("CPU%u: Watchdog detected hard LOCKUP on cpu %u\n", smp_processor_id(), cpu);
-    print_irqtrace_events(cpu);
+    print_irqtrace_events(smp_processor_id());
+    printk("irqlab's addition, not in Linux's report: cpu %u's own irq trace:\n", cpu);
+    print_irqtrace_events_prefixed(cpu, "  ");
     trigger_cpu_backtrace(cpu);
     w->hardlockup_warned = true;
     detector_fired("Hard LOCKUP");
@@ -181,6 +186,7 @@ static void watchdog_softlockup_check(unsigned cpu)
     } else {
         dump_stack();
     }
+    nmi_backtrace_mark_shown(cpu);
     detector_fired("softlockup: hung tasks");
     detector_report_end();
 }

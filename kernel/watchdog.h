@@ -16,8 +16,9 @@
  *    a whole check period, about watchdog_thresh seconds: it is stuck with
  *    IF=0 (or in an interrupt handler that never ends). Headline:
  *      watchdog: CPU<checker>: Watchdog detected hard LOCKUP on cpu <stuck>
- *    then where the stuck CPU last turned IRQs off and on
- *    (print_irqtrace_events()) and its NMI backtrace. Needs two CPUs.
+ *    then the reporting CPU's irq trace (print_irqtrace_events(), as
+ *    Linux), irqlab's labelled addition of the stuck CPU's own (where it
+ *    last turned IRQs off and on), and its NMI backtrace. Needs two CPUs.
  *
  *  - Soft lockup. A thread per CPU, "watchdog/N", is woken by the timer
  *    and writes a timestamp. If the timestamp gets older than

@@ -48,7 +48,7 @@
  * reports "inconsistent lock state" at the restore, before the sti.
  */
 
-#define COUNTED_IRQ_VECTOR 0x54         /* class 5: a device interrupt; EOI after its handler */
+#define COUNTED_IRQ_VECTOR 0x54         /* class 5: a level-triggered device: EOI after its handler */
 
 static DEFINE_SPINLOCK(chain_a);
 static DEFINE_SPINLOCK(chain_b);

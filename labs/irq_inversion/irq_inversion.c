@@ -58,7 +58,7 @@
  * two CPUs really do it; a third CPU's watchdog reports the hang.
  */
 
-#define IRQ_INVERSION_VECTOR 0x53       /* class 5: a device interrupt; EOI after its handler */
+#define IRQ_INVERSION_VECTOR 0x53       /* class 5: a level-triggered device: EOI after its handler */
 
 static DEFINE_SPINLOCK(pcpu_lock);
 static DEFINE_SPINLOCK(vmap_lock);

@@ -48,7 +48,7 @@
  *                    is already 0; it saves IF=0 and has nothing to turn off)
  */
 
-#define SELFDEADLOCK_VECTOR 0x52        /* class 5: a device interrupt; EOI after its handler */
+#define SELFDEADLOCK_VECTOR 0x52        /* class 5: a level-triggered device: EOI after its handler */
 
 static DEFINE_SPINLOCK(dev_lock);
 
@@ -70,7 +70,7 @@ static struct {
     unsigned lockdep_reports_before;
 } obs;
 
-/* The device's interrupt handler: complete the work under dev_lock, then EOI, as a device driver does. */
+/* The device's interrupt handler: complete the work under dev_lock, then EOI, as Linux does for a level-triggered line. */
 static void dev_interrupt(struct pt_regs *regs)
 {
     unsigned n = obs.entered;

@@ -53,8 +53,10 @@
  * its class is above PPR's and IF=1. The timer (0xec, class 0xE) sends its
  * EOI before it runs the hrtimers, so inside a callback nothing is in
  * service and PPR is 0: IF=0 alone keeps the call-function IPI (0xfb/0xfc,
- * class 0xF) out. A device interrupt sends EOI after its handler, so while
- * it runs, PPR is its class and holds off every class up to it, IF or no IF.
+ * class 0xF) out. When an interrupt's EOI goes depends on its trigger mode
+ * (see stall_nic_interrupt()): only a vector still in service raises PPR,
+ * and PPR matters only when IF=1; while a handler spins with IF=0, IF alone
+ * keeps every maskable interrupt out.
  */
 
 #define STALL_VA            (VMALLOC_START + (384UL << 30))   /* the gate list's page: far from other users */
@@ -110,6 +112,7 @@ static struct {
     const struct stall_config *cfg;
     unsigned long callbacks;            /* callbacks run */
     unsigned long irq_of_last_cb;       /* CPU 0's timer-interrupt count at the last callback */
+    unsigned long sti_at_irq;           /* CPU 0's hardirq_sti_count() at that interrupt's first callback */
     unsigned long cb_this_irq, cb_per_irq_max;      /* callbacks in one timer interrupt */
     unsigned long sti_at_arm;           /* CPU 0's hardirq_sti_count() when the timer was armed */
     unsigned long cb_sti;               /* sti executed by the callback's own lock and unlock */
@@ -126,12 +129,17 @@ static struct {
     bool nested_flush;                  /* the flush ran inside the callback: hardirq depth 2 */
     bool cb_spinning;                   /* callback -> CPU 1: about to spin on the lock */
     unsigned long trylock_failures;
-    unsigned nic_depth;                 /* hardirq depth at which the NIC's handler ran */
+    unsigned nic_depth;                 /* hardirq depth at which the NIC's handler ran ... */
+    unsigned nic_ppr;                   /* ... CPU 0's PPR then ... */
+    unsigned long nic_sti_at_entry;     /* ... and its hardirq_sti_count() */
+    unsigned long nic_sti;              /* sti executed in the handler, once it returned */
+    bool nic_returned;
     bool lock_held_by_cpu1;
     unsigned long callbacks_at_cpu1_lock;       /* callbacks run when CPU 1 took the lock */
     unsigned long cb_returned_while_held;       /* the exercise: callbacks that returned while CPU 1 held it */
     unsigned long advances, advance_unlocked;   /* taprio_advance() calls; those without sched_lock */
     unsigned long advance_unlocked_ip;
+    unsigned long flushes_at_remap;     /* CPU 0's remote TLB flushes when CPU 1 moved the page */
     uint64_t ipi_sent_ns, flush_done_ns, seen_new_ns;
     unsigned long gp_held;              /* a grace period that needed CPU 1's quiescent state */
     /* the wait_irqs_* pair */
@@ -208,13 +216,41 @@ static void count_callback(void)
     if (irq != obs.irq_of_last_cb) {
         obs.irq_of_last_cb = irq;
         obs.cb_this_irq = 0;
+        obs.sti_at_irq = hardirq_sti_count(0);
     }
     obs.cb_this_irq++;
     if (obs.cb_this_irq > obs.cb_per_irq_max) {
         OBS_SET(cb_per_irq_max, obs.cb_this_irq);
-        if (obs.cb_this_irq == STORM_CONFIRMED)
-            lab_event("callback: %u callbacks in one timer interrupt, IF=0 throughout", STORM_CONFIRMED);
+        unsigned long sti = hardirq_sti_count(0) - obs.sti_at_irq;
+        if (obs.cb_this_irq == STORM_CONFIRMED && !sti)
+            lab_event("callback: %u callbacks in one timer interrupt, no sti in it: IF=0 throughout", STORM_CONFIRMED);
+        else if (obs.cb_this_irq == STORM_CONFIRMED)
+            lab_event("callback: %u callbacks in one timer interrupt, %lu sti in it", STORM_CONFIRMED, sti);
     }
+}
+
+/*
+ * The callback's read of the gate list, through CPU 0's TLB. The first read
+ * of the new list says whether CPU 0 ran the flush since CPU 1 moved the
+ * page: without one, the TLB had dropped the old translation by itself (a
+ * TLB may drop any entry at any time, Intel SDM Vol. 3A 4.10.2), and the
+ * read walked the page tables again.
+ */
+static uint64_t read_gates(void)
+{
+    uint64_t gates = *(volatile uint64_t *)STALL_VA;
+
+    if (gates == GATES_NEW && !obs.seen_new_ns) {
+        unsigned long flushes = percpu_area[0].tlb_remote_flushes - OBS_GET(flushes_at_remap);
+
+        OBS_SET(seen_new_ns, ktime_get_ns());
+        if (flushes)
+            lab_event("callback reads the new gate list: CPU 0 ran the flush");
+        else
+            lab_event("callback reads the new gate list, but CPU 0 ran no flush: its TLB had dropped the old "
+                      "translation");
+    }
+    return gates;
 }
 
 /*
@@ -226,14 +262,10 @@ static void count_callback(void)
 static enum hrtimer_restart stall_advance_sched(struct hrtimer *timer)
 {
     const struct stall_config *c = obs.cfg;
-    uint64_t gates = *(volatile uint64_t *)STALL_VA;
     bool rendezvous_now = false;
 
     count_callback();
-    if (gates == GATES_NEW && !obs.seen_new_ns) {
-        OBS_SET(seen_new_ns, ktime_get_ns());
-        lab_event("callback reads the new gate list (CPU 0's TLB was flushed)");
-    }
+    read_gates();
     if (OBS_GET(rendezvous_done) && !obs.nested_flush && !obs.flush_between_reported &&
         percpu_area[0].tlb_remote_flushes != obs.flushes_at_rv) {
         obs.flush_between_reported = true;
@@ -253,7 +285,7 @@ static enum hrtimer_restart stall_advance_sched(struct hrtimer *timer)
          * trylock, not a flag CPU 1 may not have set yet, says we spin. */
         if (!obs.cb_spinning) {
             OBS_SET(cb_spinning, true);
-            lab_event("callback: spins on the lock CPU 1 holds, IF=0");
+            lab_event("callback: spins on the lock CPU %d holds", __atomic_load_n(&sched_lock.owner_cpu, __ATOMIC_RELAXED));
         }
         spin_lock(&sched_lock);
     }
@@ -274,7 +306,8 @@ static enum hrtimer_restart stall_advance_sched(struct hrtimer *timer)
         OBS_SET(nested_flush, true);
         lab_event("callback: flush ran nested in it (depth 2): the IPI came in the window");
     } else if (rendezvous_now) {
-        lab_event("callback returns; the IPI is still pending (IF=0 all along)");
+        lab_event("callback returns; the IPI is %s, %lu sti in its lock ops",
+                  call_function_ipi_pending() ? "still pending" : "no longer pending", sti);
     }
     if (OBS_GET(storm_go))
         timer->expires = ktime_get_ns();        /* "in the past" by the time the pass ends */
@@ -285,18 +318,38 @@ static enum hrtimer_restart stall_advance_sched(struct hrtimer *timer)
 
 /*
  * The network card's interrupt (cfg->nic): its handler takes the schedule's
- * lock, as a driver's completion path takes the qdisc's. A device: EOI
- * after the handler (arch/x86_64/irq_vectors.h), so while it runs, PPR is
- * class 0x5 and every IPI of class 0x5 or below stays pending.
+ * lock, as a driver's completion path takes the qdisc's.
+ *
+ * It models a NIC on a level-triggered IOAPIC line (PCI INTx), which Linux
+ * handles with handle_fasteoi_irq(): EOI after the handler, so while the
+ * handler runs its vector stays in service and PPR is class 0x5 (Intel SDM
+ * Vol. 3A 11.8.3.1). A NIC on MSI, or any edge interrupt, goes through
+ * handle_edge_irq(), which acks (EOI) before the handler: PPR would be 0.
+ *
+ * broken_restore_lowvec_nic needs the level-triggered model. Spinning on
+ * the lock, the handler has IF=0, and that alone keeps the IPI out. But
+ * before it spins, its own spin_lock() runs lock_acquire(), whose restore
+ * the hook turns into a window too; only PPR class 0x5 keeps the class-0x3
+ * IPI out of that window. With an EOI first the IPI comes in there, the
+ * flush runs at hardirq depth 3 and CPU 1 is released, while CPU 0
+ * deadlocks alone (tried: vector 0x3b arrived in lock_acquire() under
+ * stall_nic_interrupt(), and the hard LOCKUP followed).
+ *
+ * The lab delivers it as a fixed IPI from CPU 1 (stall_cpu1()): an IPI has
+ * no trigger mode of its own (SDM 11.6.1), so the model is the EOI's place.
  */
 static void stall_nic_interrupt(struct pt_regs *regs)
 {
     (void)regs;
+    OBS_SET(nic_sti_at_entry, hardirq_sti_count(0));
+    OBS_SET(nic_ppr, apic_read(APIC_PROCPRI));
     OBS_SET(nic_depth, hardirq_depth());
-    lab_event("NIC interrupt (hardirq depth %u) takes the schedule's lock", hardirq_depth());
+    lab_event("NIC interrupt (hardirq depth %u, PPR %#x) takes the schedule's lock", obs.nic_depth, obs.nic_ppr);
     spin_lock(&sched_lock);
     spin_unlock(&sched_lock);
-    apic_eoi();
+    OBS_SET(nic_sti, hardirq_sti_count(0) - obs.nic_sti_at_entry);
+    OBS_SET(nic_returned, true);
+    apic_eoi();                         /* level-triggered: after the handler, as handle_fasteoi_irq() */
 }
 
 /* ---------------------------------------------------------------- the exercise's callback */
@@ -310,13 +363,7 @@ struct taprio_sched taprio_sched;
 
 uint64_t taprio_read_gates(void)
 {
-    uint64_t gates = *(volatile uint64_t *)STALL_VA;
-
-    if (gates == GATES_NEW && !obs.seen_new_ns) {
-        OBS_SET(seen_new_ns, ktime_get_ns());
-        lab_event("callback reads the new gate list (CPU 0's TLB was flushed)");
-    }
-    return gates;
+    return read_gates();
 }
 
 void taprio_advance(unsigned long periods, uint64_t gates)
@@ -416,11 +463,11 @@ static void spin_until(bool (*cond)(void))
         cpu_relax();
 }
 
+/* The guard gave up at least once, or one interrupt ran the callback
+ * STORM_CONFIRMED times (without the guard it never ends). */
 static bool storm_running(void)
 {
-    if (!lab_hook(LAB_HOOK_NO_HRTIMER_HANG_GUARD))
-        return hrtimer_nr_hangs(0) > obs.hangs_at_storm;       /* the guard gave up at least once */
-    return OBS_GET(cb_per_irq_max) >= STORM_CONFIRMED;         /* one interrupt that never ends */
+    return hrtimer_nr_hangs(0) > obs.hangs_at_storm || OBS_GET(cb_per_irq_max) >= STORM_CONFIRMED;
 }
 
 static bool cpu0_waiting(void)   { return OBS_GET(cpu0_waiting); }
@@ -444,6 +491,7 @@ static bool callback_met_lock(void)
 /* Move the gate list to its new page and shoot the old translation down. */
 static void move_gate_list(void)
 {
+    OBS_SET(flushes_at_remap, percpu_area[0].tlb_remote_flushes);
     remap_kernel_page(STALL_VA, page_new, PTE_WRITE | PTE_NX);
     lab_event("mapping changed (remap_kernel_page)");
     OBS_SET(ipi_sent_ns, ktime_get_ns());
@@ -467,8 +515,11 @@ static int stall_cpu1(void *unused)
         OBS_SET(storm_go, true);
         lab_event("callback now re-arms itself in the past (a storm)");
         spin_until(storm_running);
-        lab_event(!lab_hook(LAB_HOOK_NO_HRTIMER_HANG_GUARD) ? "storm: the hang guard gave up once (hrtimer: interrupt took ...)"
-                                     : "storm: CPU 0 loops in hrtimer_interrupt(), IF=0");
+        unsigned long hangs = hrtimer_nr_hangs(0) - obs.hangs_at_storm;
+        if (hangs)
+            lab_event("storm: the hang guard gave up %lu time(s) (hrtimer: interrupt took ...)", hangs);
+        else
+            lab_event("storm: one timer interrupt on CPU 0 has run the callback %lu times", OBS_GET(cb_per_irq_max));
     }
     if (c->cpu1_lock == CPU1_DROPS_LOCK)
         spin_lock_irqsave(&sched_lock, flags);
@@ -664,12 +715,13 @@ static enum lab_verdict judge_flush(struct lab_run *r, char *ev, unsigned long s
 {
     const struct stall_config *c = obs.cfg;
     unsigned long sti = sti_count_now();
-    char nic[32] = "";
+    char nic[80] = "";
 
     if (c->nic)
-        ksnprintf(nic, sizeof nic, "; NIC irq ran at depth %u", obs.nic_depth);
+        ksnprintf(nic, sizeof nic, "; NIC irq ran at depth %u with PPR %#x, %lu sti in it", obs.nic_depth, obs.nic_ppr,
+                  obs.nic_returned ? obs.nic_sti : hardirq_sti_count(0) - obs.nic_sti_at_entry);
     if (!obs.flush_done_ns) {
-        const char *where = c->nic ? "NIC irq (PPR class 5) spins on the lock the callback holds" :
+        const char *where = c->nic ? "the NIC's irq spins on the lock the callback holds" :
                             c->storm ? "one timer interrupt runs the callback forever" :
                             "the callback spins on the lock CPU 1 holds";
         ksnprintf(ev, size, "CPU 1 waited %lu ms; CPU 0 took %lu call-function IPIs: %s, IF=0; "
@@ -761,7 +813,7 @@ static enum lab_verdict judge_cross(struct lab_run *r, char *ev, unsigned long s
     { return judge_(r, ev, size); }
 
 /* `make run LAB=stall` with no VARIANT= shows a stall end to end: CSD report,
- * hard LOCKUP, RCU stall and OOM, from a root cause with correct irq code. */
+ * hard LOCKUP, RCU stall and OOM, from a constructed cause with correct irq code. */
 LAB_DEFAULT_VARIANT(stall, lock_spin);
 
 /* 1. The patch's hypothesis, with Linux's restore: no sti ever runs in hardirq. */
@@ -786,9 +838,10 @@ STALL_CONFIG(broken_restore_lowvec_storm, stall_run, judge_flush, .rendezvous = 
              .lowvec = true, .storm = true);
 
 /* 3b. Where the window is harmful: in lock_release() the lock is still
- *     held; a device interrupt (class 0x5, EOI after its handler) comes in
- *     through the window, spins on that lock with IF=0, and its in-service
- *     class 0x5 holds the class-0x3 IPI out for good. */
+ *     held; a device interrupt (class 0x5, level-triggered: EOI after its
+ *     handler) comes in through the window and spins on that lock with IF=0,
+ *     which keeps the IPI out for good; its in-service class 0x5 keeps the
+ *     class-0x3 IPI out of the windows its own lock_acquire() opens first. */
 LAB_VARIANT(stall, broken_restore_lowvec_nic, 2, LAB_REPRODUCED,
             "window + IPI in class 0x3: the NIC's interrupt (class 0x5) gets in first and deadlocks on the lock");
 STALL_CONFIG(broken_restore_lowvec_nic, stall_run, judge_flush, .rendezvous = true, .broken_restore = true,

@@ -603,7 +603,8 @@ def pending_reason(st, rflags):
     """Why the highest pending vector of a local APIC (lapic_state()) is or is not taken."""
     top, ppr = max(st["irr"]), st["ppr"]
     if top >> 4 <= ppr >> 4:
-        return f"class {top >> 4:#x} is not above PPR's class {ppr >> 4:#x}: it waits for an EOI"
+        also = "; IF=0 keeps it out as well" if not rflags & X86_EFLAGS_IF else ""
+        return f"class {top >> 4:#x} is not above PPR's class {ppr >> 4:#x}: it waits for an EOI{also}"
     if not rflags & X86_EFLAGS_IF:
         return f"class {top >> 4:#x} is above PPR's class {ppr >> 4:#x}: only IF=0 keeps it out"
     return "deliverable now (class above PPR's, IF=1)"

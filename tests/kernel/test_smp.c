@@ -4,6 +4,7 @@
 #include "kernel/hardirq.h"
 #include "kernel/ksyms.h"
 #include "kernel/nmi_backtrace.h"
+#include "kernel/printk.h"
 #include "kernel/smp.h"
 #include "kernel/string.h"
 #include "kernel/vsprintf.h"
@@ -161,6 +162,79 @@ __attribute__((noinline)) static void nmi_test_spin_irqs_off(void *info)
     __atomic_store_n(&spin_entered, 1, __ATOMIC_RELEASE);
     while (!__atomic_load_n(&spin_release, __ATOMIC_ACQUIRE))
         cpu_relax();
+}
+
+/* --- the backtraces of several CPUs at once come one after the other --- */
+static volatile unsigned spinners_entered, spinners_release;
+
+__attribute__((noinline)) static void nmi_test_spin_together(void *info)
+{
+    (void)info;
+    __atomic_fetch_add(&spinners_entered, 1, __ATOMIC_RELEASE);
+    while (!__atomic_load_n(&spinners_release, __ATOMIC_ACQUIRE))
+        cpu_relax();
+}
+
+static bool line_has(const char *line, const char *word)
+{
+    for (size_t n = strlen(word); *line; line++)
+        if (strncmp(line, word, n) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * Read what the console printed from byte `from` on, line by line: every
+ * "NMI backtrace for cpu N" block must end ("</TASK>") before the next
+ * begins. Returns the number of whole blocks, or -1 at the first line of
+ * one block printed inside another.
+ */
+static int count_backtrace_blocks(unsigned long from)
+{
+    char line[160];
+    unsigned len = 0;
+    int blocks = 0;
+    bool open = false;
+
+    for (unsigned long i = from; i < log_buf_next; i++) {
+        char c = log_buf[i % LOG_BUF_LEN];
+        if (c != '\n') {
+            if (len < sizeof line - 1)
+                line[len++] = c;
+            continue;
+        }
+        line[len] = 0;
+        len = 0;
+        if (line_has(line, "NMI backtrace for cpu ")) {
+            if (open)
+                return -1;
+            open = true;
+        } else if (open && line_has(line, "</TASK>")) {
+            open = false;
+            blocks++;
+        }
+    }
+    return blocks;
+}
+
+KTEST(nmi_backtraces_do_not_interleave)
+{
+    struct cpumask others = cpu_online_mask;
+    unsigned n = num_online_cpus() - 1;
+
+    if (n < 2) {
+        ktest_skip(t, "needs 3 CPUs");
+        return;
+    }
+    cpumask_clear_cpu(smp_processor_id(), &others);
+    spinners_entered = spinners_release = 0;
+    smp_call_function_many(&others, nmi_test_spin_together, NULL, false);
+    KTEST_EXPECT(t, wait_until(&spinners_entered, n, 2000));
+    unsigned long from = log_buf_next;
+    KTEST_EXPECT(t, trigger_cpumask_backtrace(&others));
+    __atomic_store_n(&spinners_release, 1, __ATOMIC_RELEASE);
+    int blocks = count_backtrace_blocks(from);
+    KTEST_EXPECT_MSG(t, blocks == (int)n, "%d whole backtraces of %u CPUs (-1: one began inside another)", blocks, n);
 }
 
 KTEST(nmi_backtrace_names_irqs_off_spinner)
