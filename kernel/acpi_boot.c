@@ -3,7 +3,7 @@
 #include "kernel/bootparams.h"
 #include "kernel/printk.h"
 #include "arch/x86_64/paging.h"
-#include "drivers/qemu_exit.h"
+#include "kernel/boot_stop.h"
 
 struct acpi_info acpi_info;
 uint64_t param_acpi_rsdp;
@@ -16,11 +16,11 @@ static const void *acpi_map(uint64_t phys, size_t len)
     return phys_to_virt(phys);
 }
 
+#define ACPI_STOP_WHY "\nirqlab: cannot find the CPUs and interrupt controllers without a valid MADT"
+
 __attribute__((noreturn)) static void acpi_stop(const char *why)
 {
-    pr_emerg("%s\n", why);
-    pr_emerg("irqlab: cannot find the CPUs and interrupt controllers without a valid MADT; boot stopped\n");
-    qemu_exit(QEMU_EXIT_BADBOOT);
+    boot_stop("%s" ACPI_STOP_WHY, why);
 }
 
 void acpi_boot_init(void)

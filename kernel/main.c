@@ -9,9 +9,9 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/percpu.h"
 #include "drivers/pic8259.h"
-#include "drivers/qemu_exit.h"
 #include "drivers/serial.h"
 #include "kernel/acpi_boot.h"
+#include "kernel/boot_stop.h"
 #include "kernel/bootparams.h"
 #include "kernel/irqflags.h"
 #include "kernel/ktest.h"
@@ -40,13 +40,6 @@ static const void *early_phys(uint64_t addr, size_t len)
     return (const void *)addr;
 }
 
-/* Stop the boot: the message is on the console; leave QEMU with the bad-boot status. */
-__attribute__((noreturn)) static void boot_stop(void)
-{
-    pr_emerg("irqlab: boot stopped\n");
-    qemu_exit(QEMU_EXIT_BADBOOT);
-}
-
 /*
  * Stop at once on a test= or lab= that names nothing, listing what is valid,
  * instead of booting everything first. Under a test or lab any fatal error
@@ -58,15 +51,13 @@ static void check_test_and_lab(void)
     if (param_test[0] && !ktest_valid_name(param_test)) {
         char valid[1024];
         ktest_list(valid, sizeof valid);
-        pr_emerg("irqlab: unknown test '%s'; valid: %s\n", param_test, valid);
-        boot_stop();
+        boot_stop("irqlab: unknown test '%s'; valid: %s", param_test, valid);
     }
     if (param_lab[0] && !lab_find(param_lab, param_variant)) {
         char valid[1024];
         lab_list(valid, sizeof valid, param_lab);
-        pr_emerg("irqlab: unknown lab '%s%s%s'; valid: %s\n", param_lab,
-                 param_variant[0] ? " variant=" : "", param_variant, valid);
-        boot_stop();
+        boot_stop("irqlab: unknown lab '%s%s%s'; valid: %s", param_lab, param_variant[0] ? " variant=" : "",
+                  param_variant, valid);
     }
 }
 
@@ -110,10 +101,8 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
     printk(KERN_INFO "irqlab: x86-64 teaching kernel, booting on CPU 0\n");
 
     const char *err = multiboot_parse(magic, info_phys, early_phys, &boot_info);
-    if (err) {
-        pr_emerg("irqlab: cannot boot: %s\n", err);
-        boot_stop();
-    }
+    if (err)
+        boot_stop("irqlab: cannot boot: %s", err);
     paging_init(&boot_info);
     printk(KERN_INFO "irqlab: multiboot%d from '%s', command line '%s'\n",
            boot_info.protocol, boot_info.loader[0] ? boot_info.loader : "unknown",
