@@ -45,7 +45,7 @@ static void ioapic_write(uint32_t reg, uint32_t value)
 void ioapic_init(void)
 {
     if (acpi_info.ioapic_count == 0) {
-        pr_warn("ioapic: the MADT lists no IOAPIC; device interrupts stay off (the serial console is polled)\n");
+        pr_warn("ioapic: the MADT lists no IOAPIC; device interrupts stay off\n");
         return;
     }
     ioapic_base = phys_to_virt(acpi_info.ioapics[0].addr);
@@ -70,13 +70,13 @@ void ioapic_init(void)
             acpi_info.ioapics[0].addr, ioapic_gsi_base, ioapic_gsi_base + ioapic_entries - 1);
 }
 
-void ioapic_route_isa_irq(unsigned irq, unsigned vector, uint32_t apic_id)
+bool ioapic_route_isa_irq(unsigned irq, unsigned vector, uint32_t apic_id)
 {
     unsigned gsi = irq;
     uint32_t low = vector;              /* fixed delivery, physical destination */
 
     if (!ioapic_base)
-        return;
+        return false;
     /* ISA interrupts are edge-triggered and active-high unless an override
      * says otherwise (ACPI 6.x 5.2.12.5, MPS INTI flags). */
     for (unsigned i = 0; i < acpi_info.iso_count; i++) {
@@ -90,12 +90,14 @@ void ioapic_route_isa_irq(unsigned irq, unsigned vector, uint32_t apic_id)
             low |= RTE_LEVEL;
     }
     if (gsi < ioapic_gsi_base || gsi >= ioapic_gsi_base + ioapic_entries) {
-        pr_warn("ioapic: ISA IRQ %u maps to GSI %u, which this IOAPIC does not have\n", irq, gsi);
-        return;
+        pr_warn("ioapic: ISA IRQ %u maps to GSI %u, which this IOAPIC does not have (GSIs %u-%u)\n", irq, gsi,
+                ioapic_gsi_base, ioapic_gsi_base + ioapic_entries - 1);
+        return false;
     }
     unsigned pin = gsi - ioapic_gsi_base;
     ioapic_write(IOREDTBL(pin) + 1, apic_id << 24);
     ioapic_write(IOREDTBL(pin), low);   /* unmasked by this write */
     pr_info("ioapic: ISA IRQ %u -> GSI %u -> vector %#x on APIC id %u (%s, %s)\n", irq, gsi, vector,
             apic_id, (low & RTE_LEVEL) ? "level" : "edge", (low & RTE_ACTIVE_LOW) ? "active low" : "active high");
+    return true;
 }
