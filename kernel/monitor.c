@@ -67,22 +67,44 @@ static int monitor_getc(void)
 }
 
 /*
- * Arrow and function keys arrive as escape sequences: ESC [ ... ending in
- * a byte in 0x40-0x7e (ECMA-48, 5.4), or ESC O and one byte. The monitor
- * has no history or cursor movement, so it reads such a sequence and drops
- * it rather than echo "[A" into the line. Called after the ESC.
+ * Arrow and function keys arrive as escape sequences (ECMA-48 5.3-5.4):
+ * CSI is ESC [, parameter bytes 0x30-0x3f, intermediate bytes 0x20-0x2f,
+ * and a final byte 0x40-0x7e ("ESC [ A", "ESC [ 1 5 ~"); SS3 is ESC O and
+ * one byte ("ESC O P"); other escape sequences are ESC, intermediates, and
+ * a final byte 0x30-0x7e. The monitor has no history or cursor movement,
+ * so it drops a sequence rather than echo "[A" into the line.
+ *
+ * A sequence is never complete until its final byte, so a stray ESC would
+ * swallow whatever comes next. A control byte (Enter above all) ends an
+ * incomplete sequence and then counts as itself: ESC Enter is an Enter,
+ * and "ESC [" Enter leaves the next line whole.
  */
-static void skip_escape_sequence(void)
-{
-    int c = monitor_getc();
+enum esc_state { ESC_NONE, ESC_START, ESC_CSI, ESC_SS3, ESC_INTERMEDIATE };
 
-    if (c == '[') {
-        do
-            c = monitor_getc();
-        while (c < 0x40 || c > 0x7e);
-    } else if (c == 'O') {
-        monitor_getc();
+/* Feed byte c to the escape state *st. Returns true if c belongs to a
+ * sequence (drop it); false if the monitor should handle c itself. */
+static bool escape_step(enum esc_state *st, int c)
+{
+    enum esc_state was = *st;
+
+    if (c == ESC) {
+        *st = ESC_START;                    /* a new sequence; any open one ends */
+        return true;
     }
+    if (was == ESC_NONE)
+        return false;
+    *st = ESC_NONE;
+    if (c < 0x20 || c > 0x7e)
+        return c > 0x7f;                    /* control: ends the sequence; non-ASCII: dropped with it */
+    if ((was == ESC_START || was == ESC_INTERMEDIATE) && c < 0x30)
+        *st = ESC_INTERMEDIATE;
+    else if (was == ESC_START && c == '[')
+        *st = ESC_CSI;
+    else if (was == ESC_START && c == 'O')
+        *st = ESC_SS3;
+    else if (was == ESC_CSI && c < 0x40)
+        *st = ESC_CSI;                      /* parameters and intermediates */
+    return true;                            /* anything else was the final byte */
 }
 
 /* Erase n characters before the cursor: back up, overwrite with a space, back up. */
@@ -94,19 +116,24 @@ static void erase_chars(size_t n)
 
 /*
  * Read one line into buf (LINE_MAX bytes), echoing it and handling
- * backspace/DEL, Ctrl-U and Enter ('\r', '\n' or "\r\n"). A tab is stored
- * as a space. Characters past the 127th are not stored or echoed but
- * counted. Returns how many were dropped: 0 means buf holds the whole line.
+ * backspace/DEL, Ctrl-U, escape sequences (dropped) and Enter ('\r', '\n'
+ * or "\r\n"). A tab is stored as a space. Characters past the 127th are
+ * not stored or echoed but counted (the UART holds the rest of a paste
+ * back, drivers/serial.c, so the count is the line's true length).
+ * Returns how many were dropped: 0 means buf holds the whole line.
  */
 static size_t read_line(char *buf)
 {
     size_t len = 0, dropped = 0;
+    enum esc_state esc = ESC_NONE;
 
     for (;;) {
         int c = monitor_getc();
         bool after_cr = prev_was_cr;
 
         prev_was_cr = (c == '\r');
+        if (escape_step(&esc, c))
+            continue;
         if (c == '\n' && after_cr)
             continue;                       /* the second half of "\r\n" */
         if (c == '\r' || c == '\n') {
@@ -127,10 +154,6 @@ static size_t read_line(char *buf)
         if (c == CTRL_U) {
             erase_chars(len);
             len = dropped = 0;
-            continue;
-        }
-        if (c == ESC) {
-            skip_escape_sequence();
             continue;
         }
         if (c == '\t')
