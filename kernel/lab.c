@@ -234,16 +234,12 @@ MONITOR_COMMAND(labs, "list the labs, their variants and the verdict each should
     return 0;
 }
 
-MONITOR_COMMAND(run, "run NAME variant=V [key=value...]: run a lab (ends QEMU with its verdict)")
+MONITOR_COMMAND_ARGS(run, "NAME [variant=V] [key=value...]", 1, MONITOR_ARGV_MAX - 1,
+                     "run a lab (ends QEMU with its verdict)")
 {
     char variant[32] = "";
     char valid[1024];
 
-    if (argc < 2) {
-        lab_list(valid, sizeof valid, "");
-        printk("run: which lab? valid: %s\n", valid);
-        return 1;
-    }
     /* variant= picks the variant; other key=value words are kernel parameters
      * (thresholds and the like), parsed as if given on the command line. */
     for (int i = 2; i < argc; i++) {

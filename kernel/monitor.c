@@ -13,8 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define LINE_MAX 128            /* a line holds 127 characters and the NUL */
-#define ARGV_MAX 16
+#define LINE_MAX MONITOR_LINE_MAX
+#define ARGV_MAX MONITOR_ARGV_MAX
 
 #define CTRL_U 0x15             /* kill the line, as in a Unix terminal */
 #define ESC    0x1b
@@ -231,6 +231,16 @@ static void monitor_step(void)
         monitor_printf("unknown command '%s'; type 'help' for the list\n", argv[0]);
         return;
     }
+    if (argc - 1 < cmd->min_args || argc - 1 > cmd->max_args) {
+        if (cmd->max_args == 0)
+            monitor_printf("%s: takes no arguments (got '%s'); usage: %s\n", cmd->name, argv[1], cmd->name);
+        else
+            monitor_printf("%s: %s arguments (%d, %s %d); usage: %s %s\n", cmd->name,
+                           argc - 1 < cmd->min_args ? "too few" : "too many", argc - 1,
+                           argc - 1 < cmd->min_args ? "at least" : "at most",
+                           argc - 1 < cmd->min_args ? cmd->min_args : cmd->max_args, cmd->name, cmd->usage);
+        return;
+    }
     int saved = loud_begin();
     cmd->fn(argc, argv);
     loud_end(saved);
@@ -252,13 +262,12 @@ MONITOR_COMMAND(help, "list the commands")
     const struct monitor_cmd *c;
     int width = 0;
 
-    for (c = __monitor_cmds_start; c < __monitor_cmds_end; c++)
-        if ((int)strlen(c->name) > width)
-            width = (int)strlen(c->name);
-
     /* The commands sit in link order. To print them by name without a
      * buffer to sort, each pass picks the smallest name after the one
      * printed last: quadratic, but there are only a few dozen. */
+    for (c = __monitor_cmds_start; c < __monitor_cmds_end; c++)
+        if ((int)strlen(c->name) > width)
+            width = (int)strlen(c->name);
     const char *last = "";
     for (;;) {
         const struct monitor_cmd *next = NULL;
@@ -267,7 +276,7 @@ MONITOR_COMMAND(help, "list the commands")
                 next = c;
         if (!next)
             break;
-        printk("  %-*s  %s\n", width, next->name, next->help);
+        printk("  %-*s  %s%s%s\n", width, next->name, next->usage, next->usage[0] ? ": " : "", next->help);
         last = next->name;
     }
     return 0;
