@@ -4,6 +4,7 @@
 #   make run        boot the ISO in QEMU, serial console on this terminal (Ctrl-A X quits)
 #                   CPUS=4 ACCEL=tcg|kvm LAB=name VARIANT=v KARGS="key=value ..." DETERMINISTIC=1|0
 #   make test       host unit tests + QEMU tests; ends with "N passed, M failed" (ONLY=pattern: a subset)
+#   make fuzz       a long seeded fuzz campaign: command lines, ACPI tables, monitor input (N=1000 SEED=1)
 #   make grade      score the labs' exercises (LAB=name: one lab); build/grade/results.json for Gradescope
 #   make handout    write the student tree to build/handout (solutions replaced by their stubs)
 #   make qemu-gdb   start QEMU halted with a gdb stub; then `make gdb` in another terminal
@@ -233,3 +234,15 @@ clean:
 FORCE:
 
 -include $(OBJS:.o=.d)
+
+# A long seeded fuzz campaign (scripts/fuzz.py), one QEMU at a time: N mutated
+# command lines, 3N/10 mutated ACPI tables and N monitor lines (default N=1000,
+# not lab-repeat's 20); the same SEED makes the same cases. make test runs a
+# small fixed slice of it.
+#   make fuzz N=1000 SEED=1
+SEED ?= 1
+FUZZ_N = $(if $(filter command line environment,$(origin N)),$(N),1000)
+.PHONY: fuzz
+fuzz: check-deps $(BUILD)/kernel.elf $(BUILD)/host/acpi-fixture
+	@python3 scripts/fuzz.py --seed $(SEED) --cmdlines $(FUZZ_N) --tables $$(( $(FUZZ_N) * 3 / 10 )) \
+	    --monitor-lines $(FUZZ_N)

@@ -39,7 +39,7 @@ static void check_mmio(const char *what, uint64_t phys, uint64_t len)
         const struct boot_mmap_entry *e = &boot_info.mmap[i];
 
         if (e->type == 1 && phys < e->addr + e->len && e->addr < phys + len)
-            acpi_stop_fmt("ACPI: MADT %s at %#lx lies in usable RAM [mem %#018lx-%#018lx]; registers cannot "
+            acpi_stop_fmt("ACPI: MADT %s at %#lx lies in usable RAM [mem 0x%016lx-0x%016lx]; registers cannot "
                           "be there; table refused", what, phys, e->addr, e->addr + e->len - 1);
     }
 }

@@ -153,6 +153,16 @@ def determinism_tests():
            "\n".join(problems), f"{log}.1.log")
 
 
+def fuzz_tests():
+    """A small seeded slice of scripts/fuzz.py (make fuzz runs the long campaign): mutated command lines,
+    ACPI tables and monitor lines, each boot judged clear message, clear stop, or failure."""
+    import fuzz
+    start = time.monotonic()
+    counts, failures = fuzz.quick_slice()
+    report(not failures, "fuzz/slice", f"{fuzz.summary(counts)}; {time.monotonic() - start:.1f} s" if not failures
+           else "\n".join(failures))
+
+
 def run_checks(all_checks, only):
     """Run every selected check; returns {check id: True if all its runs passed}.
 
@@ -238,6 +248,8 @@ def main():
         all_checks = []
     if selected("determinism", only):
         determinism_tests()
+    if selected("fuzz", only):
+        fuzz_tests()
     outcome = run_checks(all_checks, only)
     full_tree_grade(all_checks, outcome)
     if selected("handout", only):
