@@ -49,7 +49,7 @@ FAILURE_LINES = ("Oops", "Kernel panic", "BUG:", "WARNING:", "general protection
 # values keep the boot short (test=boot_sanity closes every command line).
 PARAMS = {
     "loglevel": ("int", ["0", "3", "4", "5", "7", "8"], ["9", "-1", "high", "0x", "99999999999", "7x"]),
-    "nr_cpus": ("int", ["1", "2"], ["0", "9", "-2", "two", "1.5"]),
+    "nr_cpus": ("int", ["1", "2"], ["0", "-2", "two", "1.5", "99"]),
     "hz": ("int", ["10", "100", "250", "1000"], ["9", "1001", "0", "fast", "100hz"]),
     "x2apic": ("bool", ["on", "off", "0", "1", "yes", "no", "true", "false"], ["maybe", "2", "onn", "ON!"]),
     "nmi_watchdog": ("bool", ["on", "off"], ["sometimes", "-1"]),
@@ -63,8 +63,9 @@ PARAMS = {
     "acpi_rsdp": ("u64", [], ["0", "-1", "0x", "zz", "0x4000000x"]),
     "variant": ("string", [], [""]),
 }
-# Words the kernel must stop at: unknown tests and labs, lab= with test=.
-STOP_WORDS = ["test=nosuch_{n}", "lab=nosuch_{n}", "lab=stall variant=plain_lock", "lab=selfdeadlock test=all",
+# Words the kernel must stop at: more CPUs than the machine has, unknown
+# tests and labs, lab= with test=, refused lab=/variant=/test= values.
+STOP_WORDS = ["nr_cpus=3", "nr_cpus=8", "test=nosuch_{n}", "lab=nosuch_{n}", "lab=stall variant=plain_lock", "lab=selfdeadlock test=all",
               "lab=stall variant=", "lab=", "test=", 'lab="stall', "test=" + "t" * 80]
 
 
