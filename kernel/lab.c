@@ -41,14 +41,21 @@ const struct lab_variant *lab_find(const char *lab, const char *variant)
     return matches == 1 ? found : NULL;
 }
 
+/* The lab of that name has at least one variant. */
+static bool lab_exists(const char *lab)
+{
+    for_each_lab_variant(v)
+        if (strcmp(v->lab, lab) == 0)
+            return true;
+    return false;
+}
+
 void lab_list(char *buf, unsigned long size, const char *lab)
 {
     unsigned long used = 0;
     const char *last = "";
-    bool known = false;
+    bool known = lab_exists(lab);
 
-    for_each_lab_variant(v)
-        known |= strcmp(v->lab, lab) == 0;
     buf[0] = '\0';
     for_each_lab_variant(v) {
         if (known && strcmp(v->lab, lab) == 0 && used < size)
@@ -60,15 +67,6 @@ void lab_list(char *buf, unsigned long size, const char *lab)
     }
     if (!used)
         ksnprintf(buf, size, "(none)");
-}
-
-/* The lab of that name has at least one variant. */
-static bool lab_exists(const char *lab)
-{
-    for_each_lab_variant(v)
-        if (strcmp(v->lab, lab) == 0)
-            return true;
-    return false;
 }
 
 const struct lab_variant *lab_choose(const char *lab, const char *variant, char *why, unsigned long size)

@@ -76,6 +76,7 @@ def rand_word(rng, n):
 def cmdline_case(rng):
     """A command line and its oracle: (the line, bad keys the kernel must name, must it stop?, may it hush?)."""
     words, bad, stop, quiet = [], [], False, False
+    too_many_cpus = False               # the last nr_cpus= the parser took asks for more CPUs than there are
     for _ in range(rng.randint(1, 5)):
         roll = rng.random()
         key = rng.choice(sorted(PARAMS))
@@ -83,6 +84,7 @@ def cmdline_case(rng):
         if roll < 0.35 and good:
             value = rng.choice(good)
             words.append(f"{key}={value}")
+            too_many_cpus = too_many_cpus and key != "nr_cpus"
             quiet |= key == "loglevel" and int(value) <= 4     # hides pr_warn (4); pr_err (3) below 4
         elif roll < 0.7:
             words.append(f"{key}={rng.choice(wrong)}")
@@ -99,13 +101,17 @@ def cmdline_case(rng):
             words.append(f"{key}=" + "9" * rng.randint(70, 120))   # too long
             bad.append(key)
         else:
-            words.append(rng.choice(STOP_WORDS).format(n=rand_word(rng, 5)))
-            stop = True
+            word = rng.choice(STOP_WORDS).format(n=rand_word(rng, 5))
+            words.append(word)
+            if word.startswith("nr_cpus="):
+                too_many_cpus = True
+            else:
+                stop = True
     if any(w.startswith("variant=") for w in words) and not any(w.startswith("lab=") for w in words):
         bad.append("variant")
     # test=boot_sanity ends the boot; first, so that a later test= (the last
     # one counts) or a quote that swallows the rest still acts
-    return " ".join(["test=boot_sanity"] + words), bad, stop, quiet
+    return " ".join(["test=boot_sanity"] + words), bad, stop or too_many_cpus, quiet
 
 
 def judge_cmdline(case, status, text):
