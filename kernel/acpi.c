@@ -277,6 +277,72 @@ madt_entry(struct acpi_info *out, uint8_t type, const uint8_t *e)
     }
 }
 
+// What the kernel maps and programs must make sense before it touches it:
+// a checksum only says the firmware meant to write these bytes.
+#define IOAPIC_ALIGN 16             // IOREGSEL and IOWIN are 32-bit registers 16 bytes apart
+#define XAPIC_BROADCAST_ID 0xff     // an xAPIC ID that addresses every CPU, never one
+
+// Do [a, a+alen) and [b, b+blen) share a byte?
+static bool
+overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+    return a < b + blen && b < a + alen;
+}
+
+// Check the MADT's contents (not its form, which parse_madt checked):
+// addresses present, aligned and apart; CPUs present and told apart;
+// interrupt source overrides for ISA IRQs with defined flags. Returns NULL
+// or a message naming the entry and what would be valid.
+static const char *
+check_madt(const struct acpi_info *m)
+{
+    unsigned enabled = 0;
+
+    if (m->lapic_addr == 0 || m->lapic_addr % ACPI_LAPIC_WINDOW != 0)
+        return fail("ACPI: MADT local APIC address 0x%lx is not valid (needs a nonzero, 4 KiB-aligned "
+                    "address, normally 0xfee00000); table refused", (unsigned long)m->lapic_addr);
+    for (unsigned i = 0; i < m->ioapic_count; i++) {
+        const struct acpi_ioapic *io = &m->ioapics[i];
+
+        if (io->addr == 0 || io->addr % IOAPIC_ALIGN != 0)
+            return fail("ACPI: MADT IOAPIC %u address 0x%x is not valid (needs a nonzero, 16-byte-aligned "
+                        "address, normally 0xfec00000); table refused", io->id, io->addr);
+        if (overlaps(io->addr, ACPI_IOAPIC_WINDOW, m->lapic_addr, ACPI_LAPIC_WINDOW))
+            return fail("ACPI: MADT IOAPIC %u at 0x%x overlaps the local APIC's registers at 0x%lx; "
+                        "table refused", io->id, io->addr, (unsigned long)m->lapic_addr);
+        for (unsigned j = 0; j < i; j++)
+            if (overlaps(io->addr, ACPI_IOAPIC_WINDOW, m->ioapics[j].addr, ACPI_IOAPIC_WINDOW))
+                return fail("ACPI: MADT IOAPICs %u and %u overlap (0x%x and 0x%x, 1 KiB each); table refused",
+                            m->ioapics[j].id, io->id, m->ioapics[j].addr, io->addr);
+    }
+    for (unsigned i = 0; i < m->cpu_count; i++) {
+        const struct acpi_cpu *c = &m->cpus[i];
+
+        if (!c->enabled)
+            continue;
+        enabled++;
+        if (!c->x2apic_entry && c->apic_id == XAPIC_BROADCAST_ID)
+            return fail("ACPI: MADT local APIC entry %u has APIC ID 0xff, the broadcast ID; table refused", i);
+        for (unsigned j = 0; j < i; j++)
+            if (m->cpus[j].enabled && m->cpus[j].apic_id == c->apic_id)
+                return fail("ACPI: MADT lists APIC ID %u twice (entries %u and %u); table refused",
+                            c->apic_id, j, i);
+    }
+    if (enabled == 0)
+        return fail("ACPI: MADT lists no enabled CPU; table refused");
+    for (unsigned i = 0; i < m->iso_count; i++) {
+        const struct acpi_iso *iso = &m->isos[i];
+
+        // MPS INTI flags: polarity (bits 1:0) and trigger (bits 3:2) are
+        // 0 conforming, 1 high/edge, 3 low/level; 2 is reserved (5.2.12.5).
+        if (iso->bus != 0 || iso->source > 15 || (iso->flags & 0x3) == 2 || ((iso->flags >> 2) & 0x3) == 2)
+            return fail("ACPI: MADT interrupt source override bus %u irq %u flags 0x%x is not valid (needs bus 0, "
+                        "an ISA IRQ 0-15, polarity and trigger 0, 1 or 3); table refused",
+                        iso->bus, iso->source, iso->flags);
+    }
+    return NULL;
+}
+
 // Parse the MADT (5.2.12), len bytes at t, already validated by map_table.
 // Returns NULL on success or an error message.
 static const char *
@@ -314,7 +380,7 @@ parse_madt(const uint8_t *t, uint32_t len, struct acpi_info *out)
         madt_entry(out, type, t + off);
         off += elen;
     }
-    return NULL;
+    return check_madt(out);
 }
 
 // Validate the RSDP (5.2.5.3), walk the XSDT (5.2.8) or RSDT (5.2.7) to the

@@ -12,6 +12,11 @@
 #define ACPI_MAX_IOAPICS 8
 #define ACPI_MAX_ISOS 24
 
+// The register windows the kernel maps: the xAPIC's page (SDM 11.4.1), and
+// for an IOAPIC Linux's IO_APIC_SLOT_SIZE (room for every register).
+#define ACPI_LAPIC_WINDOW 0x1000
+#define ACPI_IOAPIC_WINDOW 0x400
+
 // One processor, from a local APIC (type 0) or local x2APIC (type 9) entry.
 struct acpi_cpu {
     uint8_t acpi_id;        // ACPI processor UID (low 8 bits for x2APIC entries)
@@ -57,7 +62,11 @@ typedef const void *(*acpi_map_fn)(uint64_t phys, size_t len);
 // Validate the RSDP at rsdp (rsdp_len readable bytes), follow the XSDT
 // (revision >= 2 with a nonzero address) or else the RSDT, find the MADT
 // ("APIC") and parse it into *out. Every table used is checked for
-// signature, length (36 bytes to 1 MiB) and checksum.
+// signature, length (36 bytes to 1 MiB) and checksum; the MADT's contents
+// too: local APIC and IOAPIC addresses nonzero, aligned and not overlapping,
+// enabled CPUs present with distinct APIC IDs, overrides only for ISA IRQs
+// with defined flags. (Whether the hardware answers there is the kernel's
+// to check: kernel/acpi_boot.c, arch/x86_64/apic.c and ioapic.c.)
 // Returns NULL on success, or a message naming the table and the fault.
 // The message lives in a static buffer that the next call overwrites.
 const char *acpi_parse_rsdp(const void *rsdp, size_t rsdp_len, acpi_map_fn map, struct acpi_info *out);

@@ -3,7 +3,7 @@
 #include "kernel/bootparams.h"
 #include "kernel/printk.h"
 #include "arch/x86_64/paging.h"
-#include "drivers/qemu_exit.h"
+#include "kernel/boot_stop.h"
 
 struct acpi_info acpi_info;
 uint64_t param_acpi_rsdp;
@@ -16,11 +16,32 @@ static const void *acpi_map(uint64_t phys, size_t len)
     return phys_to_virt(phys);
 }
 
+#define ACPI_STOP_WHY "\nirqlab: cannot find the CPUs and interrupt controllers without a valid MADT"
+
 __attribute__((noreturn)) static void acpi_stop(const char *why)
 {
-    pr_emerg("%s\n", why);
-    pr_emerg("irqlab: cannot find the CPUs and interrupt controllers without a valid MADT; boot stopped\n");
-    qemu_exit(QEMU_EXIT_BADBOOT);
+    boot_stop("%s" ACPI_STOP_WHY, why);
+}
+
+#define acpi_stop_fmt(fmt, ...) boot_stop(fmt ACPI_STOP_WHY, __VA_ARGS__)
+
+/*
+ * The kernel is about to map [phys, phys + len) uncached and write to it:
+ * refuse unless it is inside the direct map and clear of usable RAM (the
+ * boot loader's memory map), where register writes would corrupt memory.
+ */
+static void check_mmio(const char *what, uint64_t phys, uint64_t len)
+{
+    if (!phys_range_mapped(phys, len))
+        acpi_stop_fmt("ACPI: MADT %s at %#lx is outside the physical memory irqlab maps; table refused",
+                      what, phys);
+    for (unsigned i = 0; i < boot_info.mmap_count; i++) {
+        const struct boot_mmap_entry *e = &boot_info.mmap[i];
+
+        if (e->type == 1 && phys < e->addr + e->len && e->addr < phys + len)
+            acpi_stop_fmt("ACPI: MADT %s at %#lx lies in usable RAM [mem 0x%016lx-0x%016lx]; registers cannot "
+                          "be there; table refused", what, phys, e->addr, e->addr + e->len - 1);
+    }
 }
 
 void acpi_boot_init(void)
@@ -51,6 +72,9 @@ void acpi_boot_init(void)
     err = acpi_parse_rsdp(rsdp, len, acpi_map, &acpi_info);
     if (err)
         acpi_stop(err);
+    check_mmio("local APIC", acpi_info.lapic_addr, ACPI_LAPIC_WINDOW);
+    for (unsigned i = 0; i < acpi_info.ioapic_count; i++)
+        check_mmio("IOAPIC", acpi_info.ioapics[i].addr, ACPI_IOAPIC_WINDOW);
 
     pr_info("ACPI: RSDP revision %u, OEM '%s'\n", acpi_info.rsdp_revision, acpi_info.oem_id);
     for (unsigned i = 0; i < acpi_info.cpu_count; i++) {

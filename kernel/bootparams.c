@@ -20,6 +20,7 @@ char param_lab[32];
 char param_variant[32];
 char param_test[64];
 bool param_x2apic = true;
+bool param_lab_refused, param_variant_refused, param_test_refused;
 
 /*
  * The parser knows only the shape of each value (an int in a range, a
@@ -33,17 +34,19 @@ static bool given_rcu_cpu_stall_timeout, given_watchdog_thresh, given_csd_lock_t
 
 static const struct kparam params[] = {
     { .key = "lab", .type = KPARAM_STRING, .dest = param_lab, .dest_size = sizeof param_lab,
-      .valid_desc = "a lab name (see the monitor's `labs`)" },
+      .valid_desc = "a lab name (see the monitor's `labs`)", .refused = &param_lab_refused },
     { .key = "variant", .type = KPARAM_STRING, .dest = param_variant,
-      .dest_size = sizeof param_variant, .valid_desc = "a variant of the chosen lab" },
+      .dest_size = sizeof param_variant, .valid_desc = "a variant of the chosen lab",
+      .refused = &param_variant_refused },
     { .key = "test", .type = KPARAM_STRING, .dest = param_test, .dest_size = sizeof param_test,
-      .valid_desc = "all, or one in-kernel test name" },
+      .valid_desc = "all, or one in-kernel test name", .refused = &param_test_refused },
     { .key = "ktest.filter", .type = KPARAM_STRING, .dest = param_ktest_filter,
       .dest_size = sizeof param_ktest_filter, .valid = ktest_filter_valid,
       .valid_desc = "KUnit's form speed<op><speed>: op one of < <= > >= = !=, speed one of very_slow, slow, "
                     "normal (speed>slow: leave out the cases that wait seconds)" },
-    { .key = "acpi_rsdp", .type = KPARAM_U64, .dest = &param_acpi_rsdp,
-      .valid_desc = "the physical address of an RSDP, e.g. 0x4000000" },
+    { .key = "acpi_rsdp", .type = KPARAM_U64, .dest = &param_acpi_rsdp, .min = 1,
+      .valid_desc = "the nonzero physical address of an RSDP, e.g. 0x4000000 (without acpi_rsdp=, "
+                    "the boot loader's, or the BIOS areas')" },
     { .key = "x2apic", .type = KPARAM_BOOL, .dest = &param_x2apic,
       .valid_desc = "on (use x2APIC when the CPU has it, the default) or off" },
     { .key = "loglevel", .type = KPARAM_INT, .dest = &console_loglevel, .min = 0, .max = 8,
@@ -87,7 +90,7 @@ static void report(void *ctx, const char *msg)
 
 int bootparams_parse(void)
 {
-    return bootparams_parse_string(boot_info.cmdline);
+    return cmdline_parse(boot_info.cmdline, params, sizeof params / sizeof params[0], report, NULL);
 }
 
 bool bootparam_given(const char *key)
@@ -98,7 +101,33 @@ bool bootparam_given(const char *key)
     return false;
 }
 
-int bootparams_parse_string(const char *line)
+/*
+ * What `run` may set: variant=, and the detector thresholds, which the
+ * detectors read at every check. The others act only while the kernel
+ * boots (hz=, nr_cpus=, lab=, ...), so after boot they would be accepted
+ * and do nothing. watchdog_thresh= is here with 1-60: `run` passes it to
+ * watchdog_set_thresh(), which re-arms the running detectors (0 would stop
+ * them only at boot).
+ */
+static const char *const run_keys[] = {
+    "variant", "watchdog_thresh", "rcu_cpu_stall_timeout", "csd_lock_timeout", "panic_on_ipistall",
+    "detector_stop",
+};
+
+int bootparams_parse_run(const char *line, int *thresh)
 {
-    return cmdline_parse(line, params, sizeof params / sizeof params[0], report, NULL);
+    static struct kparam run_params[sizeof run_keys / sizeof run_keys[0]];
+
+    for (size_t k = 0; k < sizeof run_keys / sizeof run_keys[0]; k++) {
+        for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
+            if (strcmp(params[i].key, run_keys[k]) == 0)
+                run_params[k] = params[i];
+        if (strcmp(run_keys[k], "watchdog_thresh") == 0) {
+            run_params[k].dest = thresh;
+            run_params[k].min = 1;
+            run_params[k].valid_desc = "1-60 (seconds; the hard-lockup threshold for this run, soft lockups "
+                                       "at twice it)";
+        }
+    }
+    return cmdline_parse(line, run_params, sizeof run_params / sizeof run_params[0], report, NULL);
 }

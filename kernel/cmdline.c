@@ -157,7 +157,7 @@ static void bad_value(struct parser *ps, const struct kparam *kp, const char *va
         ksnprintf(range, sizeof range, "%ld-%ld", kp->min, kp->max);
         valid = range;
     } else if (valid == NULL && kp->type == KPARAM_U64) {
-        valid = "a non-negative number, decimal or 0x hex";
+        valid = kp->min > 0 ? "a positive number, decimal or 0x hex" : "a non-negative number, decimal or 0x hex";
     } else if (valid == NULL && kp->type == KPARAM_BOOL) {
         valid = "0, 1, on, off, yes, no, true, false";
     }
@@ -182,7 +182,7 @@ static void set_param(struct parser *ps, const struct kparam *kp, const char *va
             bad_value(ps, kp, value);
         break;
     case KPARAM_U64:
-        if ((ok = parse_int(value, &i) && i >= 0))
+        if ((ok = parse_int(value, &i) && i >= 0 && i >= kp->min))
             *(uint64_t *)kp->dest = (uint64_t)i;
         else
             bad_value(ps, kp, value);
@@ -207,6 +207,8 @@ static void set_param(struct parser *ps, const struct kparam *kp, const char *va
     }
     if (ok && kp->given)
         *kp->given = true;
+    if (!ok && kp->refused)
+        *kp->refused = true;
 }
 
 /* The names of all parameters, comma-separated, for the "unknown" message. */
@@ -218,6 +220,20 @@ static void list_keys(const struct parser *ps, char *buf, size_t size)
     for (size_t i = 0; i < ps->n && len < size; i++)
         len += (size_t)ksnprintf(buf + len, size - len, "%s%s", i > 0 ? ", " : "",
                                  ps->params[i].key);
+}
+
+/* A malformed token (unterminated, too long) still names its parameter:
+ * mark that one refused, so lab="stall is not taken for no lab at all. */
+static void refuse_token(struct parser *ps, char *tok)
+{
+    char *eq = strchr(tok, '=');
+
+    if (eq == NULL)
+        return;
+    *eq = '\0';
+    const struct kparam *kp = find_param(ps, tok);
+    if (kp != NULL && kp->refused)
+        *kp->refused = true;
 }
 
 /* Handle one "key=value" token (tok is modified). */
@@ -241,6 +257,8 @@ static void handle_token(struct parser *ps, char *tok)
     }
     if (*value == '\0') {
         problem(ps, "cmdline: parameter '%s' needs a value (%s=...)", kp->key, kp->key);
+        if (kp->refused)
+            *kp->refused = true;
         return;
     }
 
@@ -287,6 +305,8 @@ int cmdline_parse(const char *cmdline, const struct kparam *params, size_t n,
         else if (status == TOKEN_TOO_LONG)
             problem(&ps, "cmdline: '%.*s%s' is too long (at most %d characters)",
                     shown, start, more, CMDLINE_TOKEN_MAX);
+        if (status != TOKEN_OK)
+            refuse_token(&ps, tok);
         else if (!(first && is_kernel_path(tok)))
             handle_token(&ps, tok);
     }

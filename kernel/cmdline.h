@@ -13,7 +13,8 @@ struct kparam {
     enum kparam_type type;
     void *dest;                 /* int *, char[dest_size], bool * or uint64_t *; holds the default */
     size_t dest_size;           /* for strings: the size of dest, NUL included */
-    long min, max;              /* for ints: the accepted range, inclusive, within int's */
+    long min, max;              /* for ints: the accepted range, inclusive, within int's;
+                                 * for u64s: min only (0 or more) */
     /* For strings: whether a value is acceptable; NULL accepts anything non-empty. */
     bool (*valid)(const char *value);
     /* Human text of the valid values for error messages, e.g. "0-7" or
@@ -23,6 +24,10 @@ struct kparam {
     /* Optional: set to true when the command line gives this parameter a
      * valid value, so code can tell a chosen value from the default. */
     bool *given;
+    /* Optional: set to true when the command line names this parameter but
+     * its value is refused (missing, bad, too long), so code can stop rather
+     * than carry on with a default the user did not ask for. */
+    bool *refused;
 };
 
 /* The most entries a parameter table may have. */

@@ -1,11 +1,13 @@
 /* kernel/lab.c: runs a lab variant, keeps its timeline of key moments, and ends QEMU with its verdict. */
 #include "kernel/lab.h"
+#include "kernel/boot_stop.h"
 #include "kernel/bootparams.h"
 #include "kernel/cpumask.h"
 #include "kernel/detector_stop.h"
 #include "kernel/hardirq.h"
 #include "kernel/irqflags.h"
 #include "kernel/monitor.h"
+#include "kernel/panic.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
@@ -39,21 +41,71 @@ const struct lab_variant *lab_find(const char *lab, const char *variant)
     return matches == 1 ? found : NULL;
 }
 
+/* The lab of that name has at least one variant. */
+static bool lab_exists(const char *lab)
+{
+    for_each_lab_variant(v)
+        if (strcmp(v->lab, lab) == 0)
+            return true;
+    return false;
+}
+
 void lab_list(char *buf, unsigned long size, const char *lab)
 {
     unsigned long used = 0;
-    bool known = false;
+    const char *last = "";
+    bool known = lab_exists(lab);
 
-    for_each_lab_variant(v)
-        known |= strcmp(v->lab, lab) == 0;
     buf[0] = '\0';
     for_each_lab_variant(v) {
-        if ((!known || strcmp(v->lab, lab) == 0) && used < size)
+        if (known && strcmp(v->lab, lab) == 0 && used < size)
             used += (unsigned long)ksnprintf(buf + used, size - used, "%s%s/%s", used ? ", " : "",
                                              v->lab, v->name);
+        else if (!known && strcmp(v->lab, last) != 0 && used < size)    /* a lab's variants sit together */
+            used += (unsigned long)ksnprintf(buf + used, size - used, "%s%s", used ? ", " : "", v->lab);
+        last = v->lab;
     }
     if (!used)
         ksnprintf(buf, size, "(none)");
+}
+
+const struct lab_variant *lab_choose(const char *lab, const char *variant, char *why, unsigned long size)
+{
+    const struct lab_variant *v = lab_find(lab, variant);
+    char valid[768];
+    unsigned n = 0;
+
+    if (v)
+        return v;
+    lab_list(valid, sizeof valid, lab);
+    if (!lab_exists(lab)) {
+        ksnprintf(why, size, "unknown lab '%s'; valid labs: %s (`labs` at the monitor lists their variants)",
+                  lab, valid);
+        return NULL;
+    }
+    if (!variant[0]) {
+        for_each_lab_variant(o)
+            n += strcmp(o->lab, lab) == 0;
+        ksnprintf(why, size, "lab '%s' has %u variants and no default: give variant=; valid: %s", lab, n, valid);
+        return NULL;
+    }
+    /* Say where a variant of another lab belongs: the likely slip. */
+    const char *other = NULL;
+    for_each_lab_variant(o)
+        if (strcmp(o->name, variant) == 0)
+            other = o->lab;
+    ksnprintf(why, size, "lab '%s' has no variant '%s'%s%s%s; valid: %s", lab, variant,
+              other ? " (it is a variant of lab '" : "", other ? other : "", other ? "')" : "", valid);
+    return NULL;
+}
+
+const char *lab_cannot_run(const struct lab_variant *v, char *why, unsigned long size)
+{
+    if (num_online_cpus() >= v->min_cpus)
+        return NULL;
+    ksnprintf(why, size, "%s/%s needs %u CPUs and this machine has %u online; boot with CPUS=%u or more",
+              v->lab, v->name, v->min_cpus, num_online_cpus(), v->min_cpus);
+    return why;
 }
 
 static const char *verdict_name(enum lab_verdict v)
@@ -165,15 +217,22 @@ __attribute__((noreturn)) static void lab_finish(struct lab_run *r)
     qemu_exit(verdict == LAB_REPRODUCED ? QEMU_EXIT_REPRODUCED : QEMU_EXIT_NOT_REPRODUCED);
 }
 
+/*
+ * The one way a lab runs, from lab= at boot and from the monitor's `run`
+ * alike. A running lab owns the machine's ending: a fatal error ends QEMU
+ * (panic_exits_qemu) and the detectors' stop policy (detector_stop=auto)
+ * ends the run with its verdict. Both read panic_exits_qemu, so it is set
+ * here, not only by the boot: a lab started from the monitor once ran with
+ * neither and deadlocked forever (issue 15).
+ */
 void lab_run(const struct lab_variant *v)
 {
     static struct lab_run run;
+    char why[160];
 
-    if (num_online_cpus() < v->min_cpus) {
-        printk("lab: %s/%s needs %u CPUs and this machine has %u online; boot with CPUS=%u or more\n",
-               v->lab, v->name, v->min_cpus, num_online_cpus(), v->min_cpus);
-        qemu_exit(QEMU_EXIT_BADBOOT);
-    }
+    if (lab_cannot_run(v, why, sizeof why))
+        boot_stop("lab: %s", why);
+    panic_exits_qemu = true;
     run.v = v;
     run.start_ns = ktime_get_ns();
     printk("lab: %s/%s: %s\n", v->lab, v->name, v->summary);
@@ -234,30 +293,34 @@ MONITOR_COMMAND(labs, "list the labs, their variants and the verdict each should
     return 0;
 }
 
-MONITOR_COMMAND(run, "run NAME variant=V [key=value...]: run a lab (ends QEMU with its verdict)")
+MONITOR_COMMAND_ARGS(run, "NAME [variant=V] [key=value...]", 1, MONITOR_ARGV_MAX - 1,
+                     "run a lab (ends QEMU with its verdict)")
 {
-    char variant[32] = "";
-    char valid[1024];
+    char why[1024];
+    int thresh = 0;
 
-    if (argc < 2) {
-        lab_list(valid, sizeof valid, "");
-        printk("run: which lab? valid: %s\n", valid);
+    /* variant= picks the variant; other key=value words are the thresholds
+     * a run may still change (bootparams_parse_run() lists them). A
+     * variant= from the boot's command line does not carry over. */
+    char words[MONITOR_LINE_MAX] = "";
+    unsigned long used = 0;
+
+    for (int i = 2; i < argc && used < sizeof words; i++)
+        used += (unsigned long)ksnprintf(words + used, sizeof words - used, "%s%s", i > 2 ? " " : "", argv[i]);
+    param_variant[0] = '\0';
+    if (bootparams_parse_run(words, &thresh) != 0) {
+        lab_list(why, sizeof why, argv[1]);
+        printk("run: not started; valid: %s\n", why);
         return 1;
     }
-    /* variant= picks the variant; other key=value words are kernel parameters
-     * (thresholds and the like), parsed as if given on the command line. */
-    for (int i = 2; i < argc; i++) {
-        if (strncmp(argv[i], "variant=", 8) == 0)
-            kstrlcpy(variant, argv[i] + 8, sizeof variant);
-        else if (bootparams_parse_string(argv[i]) != 0)
-            return 1;
-    }
     /* Without variant=, the lab's only or default variant. */
-    const struct lab_variant *v = lab_find(argv[1], variant);
-    if (!v) {
-        lab_list(valid, sizeof valid, argv[1]);
-        printk("run: '%s%s%s' is not one lab variant (give variant=); valid: %s\n", argv[1],
-               variant[0] ? " variant=" : "", variant, valid);
+    const struct lab_variant *v = lab_choose(argv[1], param_variant, why, sizeof why);
+    if (!v || lab_cannot_run(v, why, sizeof why)) {
+        printk("run: %s\n", why);
+        return 1;
+    }
+    if (thresh && !watchdog_set_thresh(thresh)) {
+        printk("run: cannot set watchdog_thresh=%d: the lockup detectors are off\n", thresh);
         return 1;
     }
     lab_run(v);

@@ -76,11 +76,20 @@ __attribute__((format(printf, 1, 2))) void lab_event(const char *fmt, ...);
  * variant or its default one. NULL if there is no such (or no single) one.
  */
 const struct lab_variant *lab_find(const char *lab, const char *variant);
-/* "lab/variant, ..." for messages that list what is valid: the variants of
- * `lab` if it is a lab, else of every lab. */
+/*
+ * The variant `variant` of `lab` ("" : its only or default one), or NULL
+ * after writing to why[size] a message that names the wrong part (the lab,
+ * a variant of another lab, a missing variant=) and lists what is valid.
+ */
+const struct lab_variant *lab_choose(const char *lab, const char *variant, char *why, unsigned long size);
+/* NULL if this machine can run v; else why not (too few CPUs), in why[size]. */
+const char *lab_cannot_run(const struct lab_variant *v, char *why, unsigned long size);
+/* For messages that list what is valid: "lab/variant, ..." of `lab` if it
+ * is a lab, else the labs' names, "stall, selfdeadlock, ...". */
 void lab_list(char *buf, unsigned long size, const char *lab);
 
-/* Run a variant and end QEMU with its verdict (never returns). */
+/* Run a variant and end QEMU with its verdict (never returns); the same
+ * from lab= at boot and from the monitor's `run`. */
 __attribute__((noreturn)) void lab_run(const struct lab_variant *v);
 
 /*

@@ -386,7 +386,8 @@ static void show_classes(void)
     lockdep_graph_unlock_irqrestore(flags);
 }
 
-MONITOR_COMMAND(lockdep, "lock classes, usage and dependencies; lockdep on|off|keep|reset|selftest")
+MONITOR_COMMAND_ARGS(lockdep, "[on|off|keep|reset|selftest]", 0, 1,
+                     "lock classes, usage and dependencies; or switch, reset or self-test the validator")
 {
     if (argc < 2) {
         show_classes();
@@ -402,7 +403,7 @@ MONITOR_COMMAND(lockdep, "lock classes, usage and dependencies; lockdep on|off|k
     } else if (strcmp(argv[1], "selftest") == 0) {
         return locking_selftest() ? 1 : 0;
     } else {
-        printk("usage: lockdep [on|off|keep|reset|selftest]\n");
+        printk("lockdep: unknown argument '%s'; valid: on, off, keep, reset, selftest\n", argv[1]);
         return 1;
     }
     return 0;

@@ -9,9 +9,9 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/percpu.h"
 #include "drivers/pic8259.h"
-#include "drivers/qemu_exit.h"
 #include "drivers/serial.h"
 #include "kernel/acpi_boot.h"
+#include "kernel/boot_stop.h"
 #include "kernel/bootparams.h"
 #include "kernel/irqflags.h"
 #include "kernel/ktest.h"
@@ -40,34 +40,42 @@ static const void *early_phys(uint64_t addr, size_t len)
     return (const void *)addr;
 }
 
-/* Stop the boot: the message is on the console; leave QEMU with the bad-boot status. */
-__attribute__((noreturn)) static void boot_stop(void)
-{
-    pr_emerg("irqlab: boot stopped\n");
-    qemu_exit(QEMU_EXIT_BADBOOT);
-}
-
 /*
  * Stop at once on a test= or lab= that names nothing, listing what is valid,
- * instead of booting everything first. Under a test or lab any fatal error
- * ends QEMU (kernel/panic.h), so the harness never waits for a timeout.
+ * instead of booting everything first; and on a choice the command line
+ * made unclear (a refused lab=/variant=/test= value, both lab= and test=):
+ * running something the user did not ask for would hide the mistake.
+ * Under a test or lab any fatal error ends QEMU (kernel/panic.h), so the
+ * harness never waits for a timeout.
  */
 static void check_test_and_lab(void)
 {
+    char valid[1024];
+
     panic_exits_qemu = param_test[0] || param_lab[0];
+    if (param_test_refused)
+        boot_stop("irqlab: a test= value was refused (empty, malformed or too long); not running another "
+                  "test instead; valid: all, or a test name");
+    if (param_lab_refused || (param_variant_refused && param_lab[0])) {
+        lab_list(valid, sizeof valid, param_lab_refused ? "" : param_lab);
+        if (param_lab_refused)
+            boot_stop("irqlab: a lab= value was refused (empty, malformed or too long); not running another "
+                      "lab instead; valid labs: %s", valid);
+        boot_stop("irqlab: lab=%s: a variant= value was refused (empty, malformed or too long); not running "
+                  "another variant instead; valid: %s", param_lab, valid);
+    }
+    if (param_test[0] && param_lab[0])
+        boot_stop("irqlab: test=%s and lab=%s: a boot runs one of them; give test= or lab=, not both",
+                  param_test, param_lab);
     if (param_test[0] && !ktest_valid_name(param_test)) {
-        char valid[1024];
         ktest_list(valid, sizeof valid);
-        pr_emerg("irqlab: unknown test '%s'; valid: %s\n", param_test, valid);
-        boot_stop();
+        boot_stop("irqlab: unknown test '%s'; valid: %s", param_test, valid);
     }
-    if (param_lab[0] && !lab_find(param_lab, param_variant)) {
-        char valid[1024];
-        lab_list(valid, sizeof valid, param_lab);
-        pr_emerg("irqlab: unknown lab '%s%s%s'; valid: %s\n", param_lab,
-                 param_variant[0] ? " variant=" : "", param_variant, valid);
-        boot_stop();
-    }
+    if (param_lab[0] && !lab_choose(param_lab, param_variant, valid, sizeof valid))
+        boot_stop("irqlab: %s", valid);
+    if ((param_variant[0] || param_variant_refused) && !param_lab[0])
+        pr_warn("cmdline: variant= chooses a variant of the lab= lab, and no lab= is given; ignored "
+                "(valid: lab=NAME variant=V, or `run NAME variant=V` at the monitor)\n");
 }
 
 /*
@@ -82,7 +90,7 @@ static int kernel_init(void *unused)
     if (param_test[0])
         ktest_run(param_test);
     if (param_lab[0])
-        lab_run(lab_find(param_lab, param_variant));
+        lab_run(lab_find(param_lab, param_variant));    /* check_test_and_lab() vouched for it */
     monitor_run();
 }
 
@@ -110,10 +118,8 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
     printk(KERN_INFO "irqlab: x86-64 teaching kernel, booting on CPU 0\n");
 
     const char *err = multiboot_parse(magic, info_phys, early_phys, &boot_info);
-    if (err) {
-        pr_emerg("irqlab: cannot boot: %s\n", err);
-        boot_stop();
-    }
+    if (err)
+        boot_stop("irqlab: cannot boot: %s", err);
     paging_init(&boot_info);
     printk(KERN_INFO "irqlab: multiboot%d from '%s', command line '%s'\n",
            boot_info.protocol, boot_info.loader[0] ? boot_info.loader : "unknown",

@@ -13,8 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define LINE_MAX 128            /* a line holds 127 characters and the NUL */
-#define ARGV_MAX 16
+#define LINE_MAX MONITOR_LINE_MAX
+#define ARGV_MAX MONITOR_ARGV_MAX
 
 #define CTRL_U 0x15             /* kill the line, as in a Unix terminal */
 #define ESC    0x1b
@@ -67,22 +67,44 @@ static int monitor_getc(void)
 }
 
 /*
- * Arrow and function keys arrive as escape sequences: ESC [ ... ending in
- * a byte in 0x40-0x7e (ECMA-48, 5.4), or ESC O and one byte. The monitor
- * has no history or cursor movement, so it reads such a sequence and drops
- * it rather than echo "[A" into the line. Called after the ESC.
+ * Arrow and function keys arrive as escape sequences (ECMA-48 5.3-5.4):
+ * CSI is ESC [, parameter bytes 0x30-0x3f, intermediate bytes 0x20-0x2f,
+ * and a final byte 0x40-0x7e ("ESC [ A", "ESC [ 1 5 ~"); SS3 is ESC O and
+ * one byte ("ESC O P"); other escape sequences are ESC, intermediates, and
+ * a final byte 0x30-0x7e. The monitor has no history or cursor movement,
+ * so it drops a sequence rather than echo "[A" into the line.
+ *
+ * A sequence is never complete until its final byte, so a stray ESC would
+ * swallow whatever comes next. A control byte (Enter above all) ends an
+ * incomplete sequence and then counts as itself: ESC Enter is an Enter,
+ * and "ESC [" Enter leaves the next line whole.
  */
-static void skip_escape_sequence(void)
-{
-    int c = monitor_getc();
+enum esc_state { ESC_NONE, ESC_START, ESC_CSI, ESC_SS3, ESC_INTERMEDIATE };
 
-    if (c == '[') {
-        do
-            c = monitor_getc();
-        while (c < 0x40 || c > 0x7e);
-    } else if (c == 'O') {
-        monitor_getc();
+/* Feed byte c to the escape state *st. Returns true if c belongs to a
+ * sequence (drop it); false if the monitor should handle c itself. */
+static bool escape_step(enum esc_state *st, int c)
+{
+    enum esc_state was = *st;
+
+    if (c == ESC) {
+        *st = ESC_START;                    /* a new sequence; any open one ends */
+        return true;
     }
+    if (was == ESC_NONE)
+        return false;
+    *st = ESC_NONE;
+    if (c < 0x20 || c > 0x7e)
+        return c > 0x7f;                    /* control: ends the sequence; non-ASCII: dropped with it */
+    if ((was == ESC_START || was == ESC_INTERMEDIATE) && c < 0x30)
+        *st = ESC_INTERMEDIATE;
+    else if (was == ESC_START && c == '[')
+        *st = ESC_CSI;
+    else if (was == ESC_START && c == 'O')
+        *st = ESC_SS3;
+    else if (was == ESC_CSI && c < 0x40)
+        *st = ESC_CSI;                      /* parameters and intermediates */
+    return true;                            /* anything else was the final byte */
 }
 
 /* Erase n characters before the cursor: back up, overwrite with a space, back up. */
@@ -94,19 +116,24 @@ static void erase_chars(size_t n)
 
 /*
  * Read one line into buf (LINE_MAX bytes), echoing it and handling
- * backspace/DEL, Ctrl-U and Enter ('\r', '\n' or "\r\n"). A tab is stored
- * as a space. Characters past the 127th are not stored or echoed but
- * counted. Returns how many were dropped: 0 means buf holds the whole line.
+ * backspace/DEL, Ctrl-U, escape sequences (dropped) and Enter ('\r', '\n'
+ * or "\r\n"). A tab is stored as a space. Characters past the 127th are
+ * not stored or echoed but counted (the UART holds the rest of a paste
+ * back, drivers/serial.c, so the count is the line's true length).
+ * Returns how many were dropped: 0 means buf holds the whole line.
  */
 static size_t read_line(char *buf)
 {
     size_t len = 0, dropped = 0;
+    enum esc_state esc = ESC_NONE;
 
     for (;;) {
         int c = monitor_getc();
         bool after_cr = prev_was_cr;
 
         prev_was_cr = (c == '\r');
+        if (escape_step(&esc, c))
+            continue;
         if (c == '\n' && after_cr)
             continue;                       /* the second half of "\r\n" */
         if (c == '\r' || c == '\n') {
@@ -127,10 +154,6 @@ static size_t read_line(char *buf)
         if (c == CTRL_U) {
             erase_chars(len);
             len = dropped = 0;
-            continue;
-        }
-        if (c == ESC) {
-            skip_escape_sequence();
             continue;
         }
         if (c == '\t')
@@ -208,6 +231,16 @@ static void monitor_step(void)
         monitor_printf("unknown command '%s'; type 'help' for the list\n", argv[0]);
         return;
     }
+    if (argc - 1 < cmd->min_args || argc - 1 > cmd->max_args) {
+        if (cmd->max_args == 0)
+            monitor_printf("%s: takes no arguments (got '%s'); usage: %s\n", cmd->name, argv[1], cmd->name);
+        else
+            monitor_printf("%s: %s arguments (%d, %s %d); usage: %s %s\n", cmd->name,
+                           argc - 1 < cmd->min_args ? "too few" : "too many", argc - 1,
+                           argc - 1 < cmd->min_args ? "at least" : "at most",
+                           argc - 1 < cmd->min_args ? cmd->min_args : cmd->max_args, cmd->name, cmd->usage);
+        return;
+    }
     int saved = loud_begin();
     cmd->fn(argc, argv);
     loud_end(saved);
@@ -229,13 +262,12 @@ MONITOR_COMMAND(help, "list the commands")
     const struct monitor_cmd *c;
     int width = 0;
 
-    for (c = __monitor_cmds_start; c < __monitor_cmds_end; c++)
-        if ((int)strlen(c->name) > width)
-            width = (int)strlen(c->name);
-
     /* The commands sit in link order. To print them by name without a
      * buffer to sort, each pass picks the smallest name after the one
      * printed last: quadratic, but there are only a few dozen. */
+    for (c = __monitor_cmds_start; c < __monitor_cmds_end; c++)
+        if ((int)strlen(c->name) > width)
+            width = (int)strlen(c->name);
     const char *last = "";
     for (;;) {
         const struct monitor_cmd *next = NULL;
@@ -244,7 +276,7 @@ MONITOR_COMMAND(help, "list the commands")
                 next = c;
         if (!next)
             break;
-        printk("  %-*s  %s\n", width, next->name, next->help);
+        printk("  %-*s  %s%s%s\n", width, next->name, next->usage, next->usage[0] ? ": " : "", next->help);
         last = next->name;
     }
     return 0;

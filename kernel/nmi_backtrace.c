@@ -161,7 +161,7 @@ bool trigger_all_cpu_backtrace(void)
     return trigger_cpumask_backtrace(&cpu_online_mask);
 }
 
-MONITOR_COMMAND(nmi, "nmi [CPU]: NMI backtrace of one CPU, or of all")
+MONITOR_COMMAND_ARGS(nmi, "[CPU]", 0, 1, "NMI backtrace of one CPU, or of all")
 {
     if (argc < 2)
         return trigger_all_cpu_backtrace() ? 0 : 1;

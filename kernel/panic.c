@@ -17,6 +17,7 @@ __attribute__((noreturn)) static void vpanic(unsigned exit_code, const char *fmt
     char buf[256];
 
     __asm__ volatile("cli");
+    console_verbose();
     kvsnprintf(buf, sizeof buf, fmt, ap);
     printk(KERN_EMERG "Kernel panic - not syncing: %s\n", buf);
     printk(KERN_EMERG "---[ end Kernel panic - not syncing: %s ]---\n", buf);

@@ -9,6 +9,14 @@
 
 int console_loglevel = CONSOLE_LOGLEVEL_DEFAULT;
 
+/* Linux's CONSOLE_LOGLEVEL_MOTORMOUTH: above every level, KERN_DEBUG included. */
+#define CONSOLE_LOGLEVEL_MOTORMOUTH 15
+
+void console_verbose(void)
+{
+    console_loglevel = CONSOLE_LOGLEVEL_MOTORMOUTH;
+}
+
 /*
  * One CPU writes at a time so lines from different CPUs never interleave.
  * The lock remembers its owner: an exception or NMI that arrives while its

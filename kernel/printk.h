@@ -22,6 +22,16 @@
 /* Messages with a level below this reach the console (the loglevel= parameter). */
 extern int console_loglevel;
 
+/*
+ * Show every message from now on, whatever loglevel= said: Linux's
+ * console_verbose(), which panic() calls before its first line so that the
+ * reason a machine stops reaches the console. Unlike Linux's, it raises
+ * loglevel=0 too: Linux keeps 0 silent because its log buffer (dmesg,
+ * pstore, netconsole) still holds the message; irqlab's console is its only
+ * record, and an exit status without its reason helps nobody.
+ */
+void console_verbose(void);
+
 __attribute__((format(printf, 1, 2))) int printk(const char *fmt, ...);
 int vprintk(const char *fmt, va_list ap);
 

@@ -14,6 +14,7 @@
 #include "kernel/printk.h"
 #include "kernel/sched.h"
 #include "kernel/smp.h"
+#include "kernel/string.h"
 #include "kernel/time.h"
 
 /*
@@ -288,16 +289,23 @@ unsigned long watchdog_hardlockup_checks(unsigned cpu)
 
 /* ---------------------------------------------------------------- monitor */
 
-MONITOR_COMMAND(watchdog, "lockup detectors: thresholds and per-CPU state; `watchdog thresh N` sets watchdog_thresh")
+MONITOR_COMMAND_ARGS(watchdog, "[thresh N]", 0, 2,
+                     "lockup detectors: thresholds and per-CPU state; thresh N sets watchdog_thresh")
 {
     uint64_t now = ktime_get_ns();
     unsigned cpu;
 
-    if (argc == 3 && argv[1][0] == 't') {
+    if (argc > 1 && (argc != 3 || strcmp(argv[1], "thresh") != 0)) {
+        printk("watchdog: '%s%s%s' is not valid; usage: watchdog [thresh N], N 1-60\n", argv[1],
+               argc > 2 ? " " : "", argc > 2 ? argv[2] : "");
+        return 1;
+    }
+    if (argc == 3) {
         int n = 0;
-        for (const char *p = argv[2]; *p >= '0' && *p <= '9'; p++)
+        const char *p = argv[2];
+        for (; *p >= '0' && *p <= '9' && n <= 60; p++)
             n = n * 10 + (*p - '0');
-        if (!watchdog_set_thresh(n)) {
+        if (*p != '\0' || p == argv[2] || !watchdog_set_thresh(n)) {
             printk("watchdog: cannot set watchdog_thresh to '%s': valid 1-60, with the detectors running\n", argv[2]);
             return 1;
         }

@@ -206,6 +206,16 @@ def gdb_tests(only):
                    "\n".join(problems), os.path.join(LOGDIR, f"gdb-{name}-cpus{cpus}.gdb.log"))
 
 
+def fuzz_tests():
+    """A small seeded slice of scripts/fuzz.py (make fuzz runs the long campaign): mutated command lines,
+    ACPI tables and monitor lines, each boot judged clear message, clear stop, or failure."""
+    import fuzz
+    start = time.monotonic()
+    counts, failures = fuzz.quick_slice()
+    report(not failures, "fuzz/slice", f"{fuzz.summary(counts)}; {time.monotonic() - start:.1f} s" if not failures
+           else "\n".join(failures))
+
+
 def run_checks(all_checks, only):
     """Run every selected check, and the lab pages' sample runs; returns {check id: True if all its runs passed}.
 
@@ -333,6 +343,8 @@ def main():
         all_checks = []
     if selected("determinism", only):
         determinism_tests()
+    if selected("fuzz", only):
+        fuzz_tests()
     outcome = run_checks(all_checks, only)
     gdb_tests(only)
     full_tree_grade(all_checks, outcome)

@@ -1,7 +1,7 @@
 /* tests/acpi-fixture.c: writes ACPI tables (good or deliberately broken) for QEMU's loader device. */
 /*
  * usage: acpi-fixture KIND BASE > file.bin
- *   KIND: good | bad-madt-checksum | no-madt | bad-madt-entry
+ *   KIND: one of kinds[] below (good, bad-madt-checksum, ...)
  *   BASE: the guest physical address the blob will be loaded at (hex)
  * The blob holds an RSDP (revision 0) at BASE, an RSDT at BASE+0x40 and,
  * unless KIND is no-madt, a MADT at BASE+0x100 describing one CPU and one
@@ -40,21 +40,44 @@ static void table_header(uint8_t *t, const char *sig, uint32_t length)
     memcpy(t + 16, "FIXTURE ", 8);
 }
 
+/* The kinds: each says how its MADT differs from the good one (see main). */
+static const char *const kinds[] = {
+    "good",
+    "bad-madt-checksum",    /* the MADT's checksum is off by 0x5a */
+    "no-madt",              /* the RSDT lists an SSDT, no MADT */
+    "bad-madt-entry",       /* the first entry claims length 0 */
+    "ioapic-at-lapic",      /* the IOAPIC at the local APIC's 0xfee00000 */
+    "lapic-zero",           /* local APIC address 0 */
+    "lapic-moved",          /* local APIC at 0xfed00000, where the CPU's is not */
+    "ioapic-zero",          /* IOAPIC address 0 */
+    "ioapic-absent",        /* IOAPIC at 0xfeb00000, where nothing answers */
+    "ioapic-in-ram",        /* IOAPIC at 0x2000000, in the machine's RAM */
+    "no-ioapic",            /* no IOAPIC entry: no route for IRQ 4 */
+    "gsi-base-high",        /* the IOAPIC's GSIs start at 24: no route for IRQ 4 */
+};
+
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: acpi-fixture good|bad-madt-checksum|no-madt|bad-madt-entry BASE\n");
+    size_t k = 0;
+
+    while (argc == 3 && k < sizeof kinds / sizeof kinds[0] && strcmp(argv[1], kinds[k]) != 0)
+        k++;
+    if (argc != 3 || k == sizeof kinds / sizeof kinds[0]) {
+        fprintf(stderr, "usage: acpi-fixture KIND BASE; valid KINDs:");
+        for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+            fprintf(stderr, " %s", kinds[k]);
+        fprintf(stderr, "\n");
         return 2;
     }
     const char *kind = argv[1];
     uint32_t base = (uint32_t)strtoul(argv[2], NULL, 16);
     int no_madt = strcmp(kind, "no-madt") == 0;
-
-    if (strcmp(kind, "good") && strcmp(kind, "bad-madt-checksum") && !no_madt &&
-        strcmp(kind, "bad-madt-entry")) {
-        fprintf(stderr, "acpi-fixture: unknown kind '%s'; valid: good, bad-madt-checksum, no-madt, bad-madt-entry\n", kind);
-        return 2;
-    }
+    int no_ioapic = strcmp(kind, "no-ioapic") == 0;
+    uint32_t lapic = strcmp(kind, "lapic-zero") == 0 ? 0 : strcmp(kind, "lapic-moved") == 0 ? 0xfed00000 : 0xfee00000;
+    uint32_t ioapic = strcmp(kind, "ioapic-at-lapic") == 0 ? 0xfee00000 : strcmp(kind, "ioapic-zero") == 0 ? 0 :
+                      strcmp(kind, "ioapic-absent") == 0 ? 0xfeb00000 :
+                      strcmp(kind, "ioapic-in-ram") == 0 ? 0x2000000 : 0xfec00000;
+    uint32_t gsi_base = strcmp(kind, "gsi-base-high") == 0 ? 24 : 0;
 
     /* RSDP, revision 0: "RSD PTR ", checksum, OEM id, revision, RSDT address. */
     uint8_t *rsdp = blob;
@@ -71,14 +94,16 @@ int main(int argc, char **argv)
 
     /* MADT: LAPIC address, flags, then a local APIC (type 0) and an IOAPIC (type 1). */
     uint8_t *madt = blob + 0x100;
-    uint32_t len = 44 + 8 + 12;
+    uint32_t len = 44 + 8 + (no_ioapic ? 0 : 12);
     table_header(madt, no_madt ? "SSDT" : "APIC", len);
-    put32(madt + 36, 0xfee00000);
+    put32(madt + 36, lapic);
     put32(madt + 40, 1);                        /* PCAT_COMPAT */
     uint8_t *e = madt + 44;
     e[0] = 0; e[1] = 8; e[2] = 0; e[3] = 0; put32(e + 4, 1);         /* CPU 0, APIC id 0, enabled */
     e += 8;
-    e[0] = 1; e[1] = 12; e[2] = 0; put32(e + 4, 0xfec00000); put32(e + 8, 0);
+    if (!no_ioapic) {
+        e[0] = 1; e[1] = 12; e[2] = 0; put32(e + 4, ioapic); put32(e + 8, gsi_base);
+    }
     if (strcmp(kind, "bad-madt-entry") == 0)
         madt[44 + 1] = 0;                       /* first entry claims length 0 */
     fix_checksum(madt, len, 9);

@@ -5,12 +5,14 @@
 #include "arch/x86_64/irqflags.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/percpu.h"
+#include "kernel/boot_stop.h"
 #include "kernel/cpumask.h"
 #include "kernel/printk.h"
 
 #define MSR_IA32_APICBASE        0x1b
 #define APICBASE_ENABLE          (1UL << 11)
 #define APICBASE_X2APIC          (1UL << 10)   /* EXTD */
+#define APICBASE_ADDR_MASK       0x000ffffffffff000UL   /* bits 12 to MAXPHYADDR-1 (at most 52) */
 #define MSR_X2APIC_BASE          0x800
 #define MSR_X2APIC_ICR           0x830
 
@@ -88,6 +90,13 @@ void apic_init_bsp(uint64_t lapic_phys, bool allow_x2apic)
 
     cpuid(1, &a, &b, &c, &d);
     apic_mode = (allow_x2apic && (c & (1U << 21))) ? APIC_MODE_X2APIC : APIC_MODE_XAPIC;
+    /* The CPU's registers are where IA32_APIC_BASE says (SDM 11.4.4); an
+     * MADT address elsewhere would have us program memory, or nothing, and
+     * wait forever for a timer. x2APIC mode reaches them through MSRs. */
+    uint64_t msr_base = rdmsr(MSR_IA32_APICBASE) & APICBASE_ADDR_MASK;
+    if (apic_mode == APIC_MODE_XAPIC && lapic_phys != msr_base)
+        boot_stop("apic: the MADT puts the local APIC at %#lx, but this CPU's IA32_APIC_BASE says %#lx; "
+                  "MADT refused", lapic_phys, msr_base);
     apic_mmio = phys_to_virt(lapic_phys);
     apic_setup_local(true);
     pr_info("apic: local APIC at %#lx in %s mode, id %u, version %#x\n",

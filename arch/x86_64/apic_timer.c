@@ -4,6 +4,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/irq.h"
 #include "arch/x86_64/irq_vectors.h"
+#include "kernel/boot_stop.h"
 #include "kernel/hrtimer.h"
 #include "kernel/printk.h"
 #include "kernel/time.h"
@@ -98,6 +99,12 @@ void setup_boot_APIC_clock(void)
             lapic_timer_khz = khz;
         }
     }
+    /* A timer that does not count would never interrupt: the tick, the
+     * hrtimers and the detectors would wait forever for it (Linux disables
+     * such a timer and ticks from another clock; irqlab has no other). */
+    if (lapic_timer_khz == 0)
+        boot_stop("apic: the LAPIC timer does not count (0 kHz against the TSC, best of %d rounds): irqlab has "
+                  "no other tick; valid: a local APIC whose timer counts down", CAL_ROUNDS);
     pr_info("apic: LAPIC timer: %u kHz after divide-by-16 (best of %d rounds of 10 ms against the TSC, "
             "reads pinned to %lu ns), one-shot mode\n", lapic_timer_khz, CAL_ROUNDS, best_fuzz);
     request_vector(LOCAL_TIMER_VECTOR, local_timer_interrupt, "Local timer interrupts");

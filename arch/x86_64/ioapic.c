@@ -3,6 +3,7 @@
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/paging.h"
 #include "kernel/acpi_boot.h"
+#include "kernel/boot_stop.h"
 #include "kernel/monitor.h"
 #include "kernel/printk.h"
 
@@ -16,6 +17,10 @@
 #define IOWIN      0x10
 #define IOAPICVER  0x01
 #define IOREDTBL(n) (0x10 + 2 * (n))
+
+#define IOAPIC_VERSION_MIN  0x10      /* 0x1X: discrete IOAPICs; 0x20: chipset ones */
+#define IOAPIC_VERSION_MAX  0x20
+#define IOAPIC_ENTRIES_MAX  128       /* Linux's MP_MAX_IOAPIC_PIN + 1 */
 
 #define RTE_MASKED       (1U << 16)
 #define RTE_LEVEL        (1U << 15)
@@ -40,12 +45,23 @@ static void ioapic_write(uint32_t reg, uint32_t value)
 void ioapic_init(void)
 {
     if (acpi_info.ioapic_count == 0) {
-        pr_warn("ioapic: the MADT lists no IOAPIC; device interrupts stay off (the serial console is polled)\n");
+        pr_warn("ioapic: the MADT lists no IOAPIC; device interrupts stay off\n");
         return;
     }
     ioapic_base = phys_to_virt(acpi_info.ioapics[0].addr);
     ioapic_gsi_base = acpi_info.ioapics[0].gsi_base;
-    ioapic_entries = ((ioapic_read(IOAPICVER) >> 16) & 0xff) + 1;
+    /* IOAPICVER: version in bits 0-7 (0x11 on the 82093AA, 0x20 on chipset
+     * IOAPICs and QEMU's), PRQ in bit 15, the last redirection entry in
+     * 16-23, the rest reserved (0; Linux's union IO_APIC_reg_01). Anything
+     * else means no IOAPIC answers at this address: the writes below would
+     * land in some other device. */
+    uint32_t ver = ioapic_read(IOAPICVER);
+    ioapic_entries = ((ver >> 16) & 0xff) + 1;
+    if ((ver & 0xff007f00) != 0 || (ver & 0xff) < IOAPIC_VERSION_MIN || (ver & 0xff) > IOAPIC_VERSION_MAX ||
+        ioapic_entries > IOAPIC_ENTRIES_MAX)
+        boot_stop("ioapic: no IOAPIC answers at %#x (the MADT's): its version register reads %#x; valid: "
+                  "version %#x-%#x, 1-%u redirection entries, reserved bits 0; MADT refused",
+                  acpi_info.ioapics[0].addr, ver, IOAPIC_VERSION_MIN, IOAPIC_VERSION_MAX, IOAPIC_ENTRIES_MAX);
     for (unsigned i = 0; i < ioapic_entries; i++) {
         ioapic_write(IOREDTBL(i) + 1, 0);
         ioapic_write(IOREDTBL(i), RTE_MASKED);
@@ -54,13 +70,13 @@ void ioapic_init(void)
             acpi_info.ioapics[0].addr, ioapic_gsi_base, ioapic_gsi_base + ioapic_entries - 1);
 }
 
-void ioapic_route_isa_irq(unsigned irq, unsigned vector, uint32_t apic_id)
+bool ioapic_route_isa_irq(unsigned irq, unsigned vector, uint32_t apic_id)
 {
     unsigned gsi = irq;
     uint32_t low = vector;              /* fixed delivery, physical destination */
 
     if (!ioapic_base)
-        return;
+        return false;
     /* ISA interrupts are edge-triggered and active-high unless an override
      * says otherwise (ACPI 6.x 5.2.12.5, MPS INTI flags). */
     for (unsigned i = 0; i < acpi_info.iso_count; i++) {
@@ -74,12 +90,14 @@ void ioapic_route_isa_irq(unsigned irq, unsigned vector, uint32_t apic_id)
             low |= RTE_LEVEL;
     }
     if (gsi < ioapic_gsi_base || gsi >= ioapic_gsi_base + ioapic_entries) {
-        pr_warn("ioapic: ISA IRQ %u maps to GSI %u, which this IOAPIC does not have\n", irq, gsi);
-        return;
+        pr_warn("ioapic: ISA IRQ %u maps to GSI %u, which this IOAPIC does not have (GSIs %u-%u)\n", irq, gsi,
+                ioapic_gsi_base, ioapic_gsi_base + ioapic_entries - 1);
+        return false;
     }
     unsigned pin = gsi - ioapic_gsi_base;
     ioapic_write(IOREDTBL(pin) + 1, apic_id << 24);
     ioapic_write(IOREDTBL(pin), low);   /* unmasked by this write */
     pr_info("ioapic: ISA IRQ %u -> GSI %u -> vector %#x on APIC id %u (%s, %s)\n", irq, gsi, vector,
             apic_id, (low & RTE_LEVEL) ? "level" : "edge", (low & RTE_ACTIVE_LOW) ? "active low" : "active high");
+    return true;
 }

@@ -2,6 +2,7 @@
 #ifndef ARCH_X86_64_IOAPIC_H
 #define ARCH_X86_64_IOAPIC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Find the first IOAPIC in the MADT and mask all its inputs. BSP, once. */
@@ -10,8 +11,9 @@ void ioapic_init(void);
 /*
  * Route legacy ISA interrupt `irq` to `vector` on the CPU with `apic_id`,
  * honouring the MADT's interrupt source overrides (the ISA IRQ may arrive on
- * another IOAPIC input, with another polarity or trigger mode).
+ * another IOAPIC input, with another polarity or trigger mode). Returns
+ * false, having said why, when no IOAPIC input carries it.
  */
-void ioapic_route_isa_irq(unsigned irq, unsigned vector, uint32_t apic_id);
+bool ioapic_route_isa_irq(unsigned irq, unsigned vector, uint32_t apic_id);
 
 #endif

@@ -8,7 +8,7 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/stacks.h"
-#include "drivers/qemu_exit.h"
+#include "kernel/boot_stop.h"
 #include "kernel/acpi_boot.h"
 #include "kernel/bootparams.h"
 #include "kernel/bug.h"
@@ -234,10 +234,8 @@ void smp_boot_cpus(void)
     set_state(0, CPU_ONLINE);
 
     if (param_nr_cpus > 0 && (unsigned)param_nr_cpus > startable) {
-        pr_emerg("smpboot: nr_cpus=%d asks for more CPUs than the MADT lists (%u); valid: 1-%u\n",
-                 param_nr_cpus, enabled, startable);
-        pr_emerg("irqlab: boot stopped\n");
-        qemu_exit(QEMU_EXIT_BADBOOT);
+        boot_stop("smpboot: nr_cpus=%d asks for more CPUs than the MADT lists (%u); valid: 1-%u",
+                  param_nr_cpus, enabled, startable);
     }
     if (enabled > NR_CPUS)
         pr_warn("smpboot: the MADT lists %u enabled CPUs; starting the first %u (NR_CPUS)\n",

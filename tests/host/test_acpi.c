@@ -694,6 +694,116 @@ test_short_x2apic_entry(void)
     CHECK_ERR(parse(), "ACPI: MADT local x2APIC entry at offset 44 has length 12, needs 16; table refused");
 }
 
+// ---- MADT contents: checksummed, well-formed, and still wrong (issue 15) ----
+
+// One CPU, the LAPIC at lapic, an IOAPIC at ioapic (none if 0): parse it.
+static const char *
+parse_madt_with(uint32_t lapic, uint32_t ioapic)
+{
+    reset();
+    madt_begin(MADT_ADDR, lapic, 1);
+    madt_lapic(0, 0, 1);
+    if (ioapic)
+        madt_ioapic(0, ioapic, 0);
+    madt_finish();
+    make_acpi1();
+    return parse();
+}
+
+static void
+test_madt_lapic_addr_zero(void)
+{
+    CHECK_ERR(parse_madt_with(0, 0xFEC00000), "ACPI: MADT local APIC address 0x0 is not valid");
+}
+
+static void
+test_madt_lapic_addr_unaligned(void)
+{
+    CHECK_ERR(parse_madt_with(0xFEE00800, 0xFEC00000), "ACPI: MADT local APIC address 0xfee00800 is not valid");
+}
+
+static void
+test_madt_ioapic_addr_unaligned(void)
+{
+    CHECK_ERR(parse_madt_with(0xFEE00000, 0xFEC00004), "ACPI: MADT IOAPIC 0 address 0xfec00004 is not valid");
+}
+
+static void
+test_madt_ioapic_at_lapic(void)
+{
+    CHECK_ERR(parse_madt_with(0xFEE00000, 0xFEE00000),
+              "ACPI: MADT IOAPIC 0 at 0xfee00000 overlaps the local APIC's registers at 0xfee00000");
+    // the IOAPIC's 1 KiB window reaching into the LAPIC's page
+    CHECK_ERR(parse_madt_with(0xFEE00000, 0xFEDFFC10), "ACPI: MADT IOAPIC 0 at 0xfedffc10 overlaps");
+    CHECK(parse_madt_with(0xFEE00000, 0xFEDFFC00) == NULL);
+}
+
+static void
+test_madt_ioapics_overlap(void)
+{
+    reset();
+    madt_begin(MADT_ADDR, 0xFEE00000, 1);
+    madt_lapic(0, 0, 1);
+    madt_ioapic(0, 0xFEC00000, 0);
+    madt_ioapic(1, 0xFEC00100, 24);
+    madt_finish();
+    make_acpi1();
+    CHECK_ERR(parse(), "ACPI: MADT IOAPICs 0 and 1 overlap (0xfec00000 and 0xfec00100, 1 KiB each)");
+}
+
+static void
+test_madt_apic_id_twice(void)
+{
+    reset();
+    madt_begin(MADT_ADDR, 0xFEE00000, 1);
+    madt_lapic(0, 0, 1);
+    madt_lapic(1, 0, 1);
+    madt_finish();
+    make_acpi1();
+    CHECK_ERR(parse(), "ACPI: MADT lists APIC ID 0 twice (entries 0 and 1)");
+}
+
+static void
+test_madt_apic_id_broadcast(void)
+{
+    reset();
+    madt_begin(MADT_ADDR, 0xFEE00000, 1);
+    madt_lapic(0, 0xFF, 1);
+    madt_finish();
+    make_acpi1();
+    CHECK_ERR(parse(), "ACPI: MADT local APIC entry 0 has APIC ID 0xff, the broadcast ID");
+}
+
+static void
+test_madt_no_enabled_cpu(void)
+{
+    reset();
+    madt_begin(MADT_ADDR, 0xFEE00000, 1);
+    madt_lapic(0, 0, 0);
+    madt_finish();
+    make_acpi1();
+    CHECK_ERR(parse(), "ACPI: MADT lists no enabled CPU");
+}
+
+static void
+test_madt_iso_out_of_range(void)
+{
+    reset();
+    madt_begin(MADT_ADDR, 0xFEE00000, 1);
+    madt_lapic(0, 0, 1);
+    madt_iso(16, 16, 0);        // not an ISA IRQ
+    madt_finish();
+    make_acpi1();
+    CHECK_ERR(parse(), "ACPI: MADT interrupt source override bus 0 irq 16 flags 0x0 is not valid");
+    reset();
+    madt_begin(MADT_ADDR, 0xFEE00000, 1);
+    madt_lapic(0, 0, 1);
+    madt_iso(4, 4, 0x0002);     // polarity 2: reserved
+    madt_finish();
+    make_acpi1();
+    CHECK_ERR(parse(), "ACPI: MADT interrupt source override bus 0 irq 4 flags 0x2 is not valid");
+}
+
 // ---- BIOS scan ----
 
 static void
@@ -790,6 +900,15 @@ static const struct {
     { "entry_cut_off", test_entry_cut_off },
     { "short_ioapic_entry", test_short_ioapic_entry },
     { "short_x2apic_entry", test_short_x2apic_entry },
+    { "madt_lapic_addr_zero", test_madt_lapic_addr_zero },
+    { "madt_lapic_addr_unaligned", test_madt_lapic_addr_unaligned },
+    { "madt_ioapic_addr_unaligned", test_madt_ioapic_addr_unaligned },
+    { "madt_ioapic_at_lapic", test_madt_ioapic_at_lapic },
+    { "madt_ioapics_overlap", test_madt_ioapics_overlap },
+    { "madt_apic_id_twice", test_madt_apic_id_twice },
+    { "madt_apic_id_broadcast", test_madt_apic_id_broadcast },
+    { "madt_no_enabled_cpu", test_madt_no_enabled_cpu },
+    { "madt_iso_out_of_range", test_madt_iso_out_of_range },
     { "bios_scan_e0000", test_bios_scan_e0000 },
     { "bios_scan_bad_checksum", test_bios_scan_bad_checksum },
     { "bios_scan_unaligned_ignored", test_bios_scan_unaligned_ignored },

@@ -208,6 +208,32 @@ static void given_flag_marks_valid_values_only(void)
     CHECK_INT_EQ(level, 7);
 }
 
+static void refused_flag_marks_named_but_refused(void)
+{
+    static char name[8];
+    static uint64_t addr;
+    static bool refused, addr_refused;
+    static const struct kparam p[] = {
+        { .key = "name", .type = KPARAM_STRING, .dest = name, .dest_size = sizeof name, .refused = &refused },
+        { .key = "addr", .type = KPARAM_U64, .dest = &addr, .min = 1, .refused = &addr_refused },
+    };
+    static const char *const bad[] = { "name=", "name=\"x", "name=0123456789", "name=\"" };
+
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        refused = false;
+        CHECK_INT_EQ(cmdline_parse(bad[i], p, 2, NULL, NULL), 1);
+        CHECK(refused);
+    }
+    refused = false;
+    CHECK_INT_EQ(cmdline_parse("name=ok", p, 2, NULL, NULL), 0);
+    CHECK(!refused);
+    CHECK_INT_EQ(cmdline_parse("addr=0", p, 2, NULL, NULL), 1);     /* below .min: a u64 has one too */
+    CHECK(addr_refused);
+    CHECK_INT_EQ(addr, 0);
+    CHECK_INT_EQ(cmdline_parse("addr=0x4000000", p, 2, NULL, NULL), 0);
+    CHECK_INT_EQ(addr, 0x4000000);
+}
+
 static void quoted_value_keeps_spaces(void)
 {
     static char title[32];
@@ -390,6 +416,7 @@ static const struct test tests[] = {
     TEST(string_checked_by_valid_callback),
     TEST(string_too_long_is_reported_not_truncated),
     TEST(given_flag_marks_valid_values_only),
+    TEST(refused_flag_marks_named_but_refused),
     TEST(quoted_value_keeps_spaces),
     TEST(unterminated_quote_is_reported),
     TEST(unknown_parameter_lists_valid_ones),
