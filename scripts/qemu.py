@@ -40,14 +40,13 @@ MEMORY = "128M"
 # Deterministic mode: -icount makes guest time follow the instruction
 # count, 2^ICOUNT_SHIFT ns per instruction, and runs every vCPU in turn on
 # one host thread (round-robin TCG); sleep=off skips the time the guest
-# spends idle instead of waiting for it in real time. Why shift 8 (256 ns
-# per instruction: a 3.9 MIPS machine whose TSC and LAPIC bus run at 1 GHz),
+# spends idle instead of waiting for it in real time. Why shift 9 (512 ns
+# per instruction: a 1.95 MIPS machine whose TSC and LAPIC bus run at 1 GHz),
 # measured on this tree (docs/deterministic.md): a CPU spinning on `pause`
-# costs the host a trip through QEMU's scheduler per two instructions, so
-# the guest time a stall needs costs 4 times less wall time than at shift 6
-# (make test's deterministic runs: 240 s of QEMU time at shift 6, 104 s at
-# 8), and the TSC still calibrates cleanly, on Linux's 50 ms second-try PIT
-# shots (kernel/time.c) instead of 10 ms ones.
+# ends its turn at every `pause`, so a stall's guest second costs host time
+# in proportion to the instructions in it, and each step of the shift halves
+# that; shift 9 is the largest at which the TSC still calibrates cleanly, on
+# Linux's 50 ms second-try PIT shots (kernel/time.c).
 ICOUNT_SHIFT = 9
 MODES = ("deterministic", "parallel")
 
@@ -165,8 +164,10 @@ def qemu_argv(cpus=2, accel="tcg", boot="kernel", cmdline="", iso=None, kernel=N
         raise ValueError(f"CPUS={cpus} is not valid; use 1 to 8")
     if accel not in ("tcg", "kvm"):
         raise ValueError(f"ACCEL={accel} is not valid; use tcg or kvm")
-    argv = ["qemu-system-x86_64", "-m", MEMORY, "-smp", str(cpus), "-accel", accel, "-no-reboot",
-            "-device", f"isa-debug-exit,iobase={exit_port()},iosize=0x04"] + clock_args(mode, accel)
+    # No VGA card and no network card: irqlab has a serial console and no driver for either, and their
+    # option ROMs cost the firmware about 40 ms of host time per boot.
+    argv = ["qemu-system-x86_64", "-m", MEMORY, "-smp", str(cpus), "-accel", accel, "-no-reboot", "-vga", "none",
+            "-nic", "none", "-device", f"isa-debug-exit,iobase={exit_port()},iosize=0x04"] + clock_args(mode, accel)
     if interactive:
         argv += ["-nographic"]          # serial and QEMU's monitor on this terminal (Ctrl-A C)
     else:
@@ -176,7 +177,12 @@ def qemu_argv(cpus=2, accel="tcg", boot="kernel", cmdline="", iso=None, kernel=N
     if qemu_log:
         argv += ["-d", "cpu_reset,guest_errors", "-D", qemu_log]
     if boot == "kernel":
-        argv += ["-kernel", kernel or os.path.join("build", "kernel.elf"), "-append", cmdline]
+        # qboot, the minimal firmware QEMU ships, rather than SeaBIOS: it starts the kernel after 46 ms of
+        # guest time, the same in every run, where SeaBIOS took 3.46 s and now and then a few ms more, as
+        # the host's timing leaked into it; with 2 CPUs or more the whole run then differed
+        # (docs/deterministic.md). It also saves about 90 ms of host time per boot. GRUB (boot="iso")
+        # needs a BIOS that boots CDs: SeaBIOS, QEMU's default.
+        argv += ["-bios", "qboot.rom", "-kernel", kernel or os.path.join("build", "kernel.elf"), "-append", cmdline]
     elif boot == "iso":
         argv += ["-cdrom", iso]
     else:
