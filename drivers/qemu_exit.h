@@ -15,6 +15,7 @@
 #define QEMU_EXIT_DETECTOR 0x13   /* status 39: a hang detector fired and its stop policy ended the run */
 #define QEMU_EXIT_REPRODUCED     0x14   /* status 41: a lab reproduced its bug */
 #define QEMU_EXIT_NOT_REPRODUCED 0x15   /* status 43: a lab ran and the bug did not happen */
+#define QEMU_EXIT_INVALID  0x16   /* status 45: a lab run showed neither: its claim did not hold, or it missed its deadline */
 
 /* Exit QEMU with `code`. Without the device the write does nothing, so we halt. */
 __attribute__((noreturn)) void qemu_exit(unsigned code);

@@ -6,6 +6,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/detector_stop.h"
 #include "kernel/ktest.h"
+#include "kernel/lab.h"
 #include "kernel/lockdep.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
@@ -30,7 +31,7 @@ bool param_lab_refused, param_variant_refused, param_test_refused;
  */
 /* Which of the detector thresholds the command line chose (the stall lab
  * sets its own values for the others). */
-static bool given_rcu_cpu_stall_timeout, given_watchdog_thresh, given_csd_lock_timeout;
+static bool given_rcu_cpu_stall_timeout, given_watchdog_thresh, given_csd_lock_timeout, given_lab_deadline;
 
 static const struct kparam params[] = {
     { .key = "lab", .type = KPARAM_STRING, .dest = param_lab, .dest_size = sizeof param_lab,
@@ -76,6 +77,10 @@ static const struct kparam params[] = {
     { .key = "panic_on_ipistall", .type = KPARAM_INT, .dest = &panic_on_ipistall, .min = 0, .max = 600000,
       .valid_desc = "0-600000 (ms: a CSD report of a stall older than this fires the stop policy; "
                     "0, the default, never)" },
+    { .key = "lab_deadline", .type = KPARAM_INT, .dest = &lab_deadline, .min = 0, .max = 3600,
+      .valid_desc = "0-3600 (seconds a lab run may last before it ends INVALID, naming what it waited for; "
+                    "0: no deadline; default 30 s plus three times the longest detector threshold)",
+      .given = &given_lab_deadline },
     { .key = "detector_stop", .type = KPARAM_STRING, .dest = param_detector_stop,
       .dest_size = sizeof param_detector_stop, .valid = detector_stop_param_valid,
       .valid_desc = "auto (after a hang report, stop the machine when a test or lab runs; the default), "

@@ -2,13 +2,17 @@
 #include "kernel/lab.h"
 #include "kernel/boot_stop.h"
 #include "kernel/bootparams.h"
+#include "kernel/bug.h"
 #include "kernel/cpumask.h"
 #include "kernel/detector_stop.h"
 #include "kernel/hardirq.h"
+#include "kernel/hrtimer.h"
 #include "kernel/irqflags.h"
 #include "kernel/monitor.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
+#include "kernel/rcu.h"
+#include "kernel/smp.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
 #include "kernel/watchdog.h"
@@ -110,7 +114,7 @@ const char *lab_cannot_run(const struct lab_variant *v, char *why, unsigned long
 
 static const char *verdict_name(enum lab_verdict v)
 {
-    return v == LAB_REPRODUCED ? "REPRODUCED" : "NOT REPRODUCED";
+    return v == LAB_REPRODUCED ? "REPRODUCED" : v == LAB_NOT_REPRODUCED ? "NOT REPRODUCED" : "INVALID";
 }
 
 /*
@@ -208,13 +212,74 @@ __attribute__((noreturn)) static void lab_finish(struct lab_run *r)
     const struct lab_variant *v = r->v;
 
     evidence[0] = '\0';
-    enum lab_verdict verdict = v->judge(r, evidence, sizeof evidence);
+    enum lab_verdict verdict = LAB_INVALID;
+    if (r->missed_deadline)
+        ksnprintf(evidence, sizeof evidence, "the run missed its deadline (lab_deadline=%d s), waiting for %s",
+                  lab_deadline, r->waiting_for ? r->waiting_for : "something the lab did not name");
+    else
+        verdict = v->judge(r, evidence, sizeof evidence);
     add_detector_events(r);
     print_timeline(r);
     printk("%s/%s: %s: %s\n", v->lab, v->name, verdict_name(verdict), evidence);
     if (verdict != v->expected)
         printk("lab: note: this variant is expected to be %s\n", verdict_name(v->expected));
-    qemu_exit(verdict == LAB_REPRODUCED ? QEMU_EXIT_REPRODUCED : QEMU_EXIT_NOT_REPRODUCED);
+    qemu_exit(verdict == LAB_REPRODUCED ? QEMU_EXIT_REPRODUCED :
+              verdict == LAB_NOT_REPRODUCED ? QEMU_EXIT_NOT_REPRODUCED : QEMU_EXIT_INVALID);
+}
+
+int lab_deadline;
+
+/*
+ * Without lab_deadline=, a run gets 30 s plus three times the longest
+ * detector threshold: long enough for the whole chain of reports a stall
+ * tells (Linux's thresholds end in OOM at about 28 s; the hard LOCKUP can
+ * take 2.4 x watchdog_thresh), short enough that a silent hang ends.
+ */
+static int default_deadline(void)
+{
+    int longest = watchdog_thresh * 12 / 5;
+
+    if (rcu_cpu_stall_timeout * 4 / 3 > longest)
+        longest = rcu_cpu_stall_timeout * 4 / 3;
+    if (csd_lock_timeout / 1000 > longest)
+        longest = csd_lock_timeout / 1000;
+    return 30 + 3 * longest;
+}
+
+void lab_wait_for(const char *what)
+{
+    struct lab_run *r = __atomic_load_n(&running, __ATOMIC_ACQUIRE);
+
+    if (!WARN_ON_ONCE(!r))
+        __atomic_store_n(&r->waiting_for, what, __ATOMIC_RELEASE);
+}
+
+/*
+ * The run's deadline, a timer on the last online CPU: the lab's scenario
+ * runs on CPU 0, so with 2 CPUs or more a CPU 0 stuck with IF=0 cannot
+ * keep it from firing. A run the detectors did not end by then (an
+ * interrupt that never came, a wait nobody answers) ends INVALID, naming
+ * what it waited for, instead of hanging silently. It goes through
+ * lab_detector_stop(), so a detector ending the run at the same moment
+ * and the deadline cannot both finish it.
+ */
+static struct hrtimer deadline_timer;
+
+static enum hrtimer_restart deadline_fn(struct hrtimer *t)
+{
+    struct lab_run *r = __atomic_load_n(&running, __ATOMIC_ACQUIRE);
+
+    (void)t;
+    r->missed_deadline = true;
+    lab_detector_stop("the lab's deadline (lab_deadline=)");
+    return HRTIMER_NORESTART;
+}
+
+static void deadline_start_on_cpu(void *info)
+{
+    (void)info;
+    hrtimer_init(&deadline_timer, deadline_fn);
+    hrtimer_start(&deadline_timer, (uint64_t)lab_deadline * NSEC_PER_SEC, HRTIMER_MODE_REL);
 }
 
 /*
@@ -238,6 +303,10 @@ void lab_run(const struct lab_variant *v)
     printk("lab: %s/%s: %s\n", v->lab, v->name, v->summary);
     printk("lab: expected verdict: %s; %u CPUs online\n", verdict_name(v->expected), num_online_cpus());
     __atomic_store_n(&running, &run, __ATOMIC_RELEASE);
+    if (!bootparam_given("lab_deadline"))
+        lab_deadline = default_deadline();
+    if (lab_deadline)
+        smp_call_function_single(num_online_cpus() - 1, deadline_start_on_cpu, NULL, true);
     v->run(&run);
     lab_finish(&run);
 }

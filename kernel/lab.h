@@ -16,6 +16,8 @@
 enum lab_verdict {
     LAB_REPRODUCED,             /* the bug happened */
     LAB_NOT_REPRODUCED,         /* the scenario completed and the bug did not happen */
+    LAB_INVALID,                /* the run cannot say: the mechanism the variant exists to show did not
+                                 * happen, or the run missed its deadline (lab_deadline=) */
 };
 
 struct lab_run;
@@ -37,7 +39,19 @@ struct lab_run {
     const struct lab_variant *v;
     uint64_t start_ns;
     const char *stopped_by;     /* the detector that ended the run, or NULL */
+    const char *waiting_for;    /* what the scenario waits for now (lab_wait_for()), or NULL */
+    bool missed_deadline;       /* lab_deadline= passed before the run ended */
 };
+
+/*
+ * Say what the running scenario waits for next ("the device interrupt"),
+ * or NULL when it waits for nothing. If the run misses its deadline, its
+ * verdict is INVALID and names this.
+ */
+void lab_wait_for(const char *what);
+
+/* lab_deadline=: seconds of (guest) time a run may last before it ends INVALID. */
+extern int lab_deadline;
 
 /*
  * LAB_VARIANT(lab, variant, min_cpus, expected, "summary") registers a variant

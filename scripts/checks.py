@@ -206,7 +206,7 @@ def judge(run, status, text, qemu_log=None):
         results += [(ok, f"{run.id}/{case}", "" if ok else f"KTAP case failed: {case}") for ok, case in cases]
     ok = not problems
     if not ok:
-        verdicts = re.findall(r"^(?:\[C\d+\] )?(\w+/\w+: (?:NOT )?REPRODUCED: .*)$", text, re.M)
+        verdicts = re.findall(r"^(?:\[C\d+\] )?(\w+/\w+: (?:(?:NOT )?REPRODUCED|INVALID): .*)$", text, re.M)
         if verdicts:
             problems.append(f"the lab's verdict: {verdicts[-1]}")
     results.insert(0, (ok, run.id, "\n".join(problems)))

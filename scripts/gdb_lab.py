@@ -84,9 +84,11 @@ def stop_qemu(proc):
 
 
 def keep_stall(cmdline):
-    """The command line plus detector_stop=off (unless it sets detector_stop itself): a stall then
-    goes on after its reports, instead of ending the run, until you are done looking."""
-    return cmdline if "detector_stop=" in cmdline else " ".join(filter(None, [cmdline, "detector_stop=off"]))
+    """The command line plus detector_stop=off and lab_deadline=0 (unless it sets them itself): a stall
+    then goes on after its reports, instead of ending the run, until you are done looking."""
+    keys = {w.split("=", 1)[0] for w in cmdline.split()}
+    return " ".join([cmdline] * bool(cmdline) + [w for w in ("detector_stop=off", "lab_deadline=0")
+                                                 if w.split("=")[0] not in keys])
 
 
 def lab(a, cmdline):

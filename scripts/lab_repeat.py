@@ -33,7 +33,7 @@ def main():
         log = os.path.join("build", "test-logs", f"repeat-{a.lab}-{a.variant}-{a.cpus}-{i}.log")
         status, text, _ = qemu.boot(f"lab={a.lab} variant={a.variant}", a.cpus, timeout=a.timeout, log=log, mode=mode)
         # The verdict may come from any CPU: lines from CPUs other than 0 carry a "[Cn] " prefix.
-        found = re.findall(rf"^(?:\[C\d+\] )?({re.escape(a.lab)}/{re.escape(a.variant)}: (?:REPRODUCED|NOT REPRODUCED))",
+        found = re.findall(rf"^(?:\[C\d+\] )?({re.escape(a.lab)}/{re.escape(a.variant)}: (?:REPRODUCED|NOT REPRODUCED|INVALID))",
                            text, re.M)
         verdict = found[-1] if found else f"no verdict ({qemu.explain(status)})"
         seen[verdict] += 1

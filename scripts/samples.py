@@ -104,7 +104,7 @@ def compare(sample, got):
     (and two lines close in time swapped places), or None if the text differs (see the docstring)."""
     if sample.shown == got:
         return "identical"
-    shown, ran = [NUMBER.sub("#", line) for line in sample.shown], [NUMBER.sub("#", line) for line in got]
+    shown, ran = [shape(line) for line in sample.shown], [shape(line) for line in got]
     if shown == ran:
         return "numbers"
     if sorted(shown) == sorted(ran):
@@ -112,10 +112,15 @@ def compare(sample, got):
     return None
 
 
+def shape(line):
+    """A line with its numbers masked, and the padding that right-aligns them collapsed."""
+    return re.sub(r" +", " ", NUMBER.sub("#", line))
+
+
 def difference(sample, got):
     """The first line where the page and the run differ in more than numbers, for a failure message."""
     for n, (a, b) in enumerate(zip(sample.shown, got), 1):
-        if NUMBER.sub("#", a) != NUMBER.sub("#", b):
+        if shape(a) != shape(b):
             return f"line {n} of the block:\n  page: {a}\n  run:  {b}"
     return f"the page shows {len(sample.shown)} lines, the run printed {len(got)}"
 

@@ -127,8 +127,10 @@ static void setup(bool irqsave_in_handler)
     lab_short_watchdog_thresh(1);
     obs.lockdep_reports_before = lockdep_report_count;
     lab_event("task: the device interrupts once, dev_lock free (IF=1)");
+    lab_wait_for("the warm-up interrupt's handler");
     device_raises_interrupt();
     wait_handled(1);
+    lab_wait_for(NULL);
     lab_event("task: served; dev_lock is now HARDIRQ-safe for lockdep");
 }
 
@@ -146,6 +148,8 @@ static void task_plain_lock_then_interrupt(void)
     if (lockdep_report_count != reports)
         lab_event("task: lockdep reported at that spin_lock(): %s", lockdep_report_name(lockdep_last_report));
     lab_event("task: holds dev_lock; the device interrupts this CPU now");
+    lab_wait_for("the device's handler to return to the task that holds dev_lock (a hang detector would "
+                 "have reported first)");
     device_raises_interrupt();
     while (__atomic_load_n(&obs.entered, __ATOMIC_ACQUIRE) < 2)
         cpu_relax();
