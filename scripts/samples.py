@@ -36,7 +36,7 @@ import qemu  # noqa: E402
 BEGIN = re.compile(r"^<!-- BEGIN OUTPUT make run LAB=(\w+) VARIANT=(\w+) CPUS=([1-8]) -->$")
 END = "<!-- END OUTPUT -->"
 CPU = r"(?:\[C\d+\] )?"
-NUMBER = re.compile(r"\d+(?:\.\d+)?")
+NUMBER = re.compile(r"0x[0-9a-f]+|\d+(?:\.\d+)?")     # hex too: code offsets move when the kernel changes
 MATCH = {"identical": "the page's lines, to the byte", "numbers": "the page's lines; only numbers differ",
          "order": "the page's lines; numbers differ, and lines close in time swapped places"}
 

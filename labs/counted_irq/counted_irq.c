@@ -117,9 +117,11 @@ static void setup(void)
     request_vector(COUNTED_IRQ_VECTOR, chain_interrupt, "counted_irq lab device");
     obs.lockdep_reports_before = lockdep_report_count;
     lab_event("task: warm-up: the device interrupts once, chain free");
+    lab_wait_for("the device's warm-up interrupt");
     device_raises_interrupt();
     while (__atomic_load_n(&obs.irqs, __ATOMIC_ACQUIRE) < 1)
         cpu_relax();
+    lab_wait_for("the device interrupt raised in the section, after the last unlock");
 }
 
 /* Called between the unlock of chain_a and the unlock of chain_b: is the window closed? */

@@ -673,14 +673,17 @@ static void stall_run(struct lab_run *r, const struct stall_config *c)
     lab_event("callback armed on CPU 0 (every %lu us)", PERIOD_NS / NSEC_PER_USEC);
     if (!kthread_run_on_cpu(stall_cpu1, NULL, 1, "stall_flush/%u"))
         panic("stall: cannot start CPU 1's thread");
+    lab_wait_for("CPU 1's flush to be acknowledged and the callback to read the new gate list");
     while (!OBS_GET(flush_done_ns) || !OBS_GET(seen_new_ns))
         msleep(1);
+    lab_wait_for("more callbacks, then the end of the held grace period");
     unsigned long target = OBS_GET(callbacks) + AFTER_CALLBACKS;
     while (OBS_GET(callbacks) < target)
         msleep(1);
     OBS_SET(storm_go, false);           /* a guarded storm slows the GP thread down: end it */
     while (rcu_gp_completed() < obs.gp_held)
         msleep(1);
+    lab_wait_for(NULL);
     hrtimer_cancel(&advance_timer);
     OBS_SET(sti_at_end, hardirq_sti_count(0));
     lab_event("grace period %lu ended; %lu callbacks in all", obs.gp_held, obs.callbacks);
@@ -693,9 +696,11 @@ static void stall_cross_run(struct lab_run *r, const struct stall_config *c)
         panic("stall: cannot start CPU 1's thread");
     while (!OBS_GET(gp_held))
         msleep(1);
+    lab_wait_for("both CPUs' flushes to be acknowledged and the held grace period to end");
     cross_flush(0);
     while (!OBS_GET(cross_done_ns[1]) || rcu_gp_completed() < obs.gp_held)
         msleep(1);
+    lab_wait_for(NULL);
     lab_event("grace period %lu ended", obs.gp_held);
 }
 
