@@ -7,6 +7,7 @@
 #include "kernel/detector_stop.h"
 #include "kernel/ktest.h"
 #include "kernel/lab.h"
+#include "kernel/lab_hooks.h"
 #include "kernel/lockdep.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
@@ -81,6 +82,10 @@ static const struct kparam params[] = {
       .valid_desc = "0-3600 (seconds a lab run may last before it ends INVALID, naming what it waited for; "
                     "0: no deadline; default 30 s plus three times the longest detector threshold)",
       .given = &given_lab_deadline },
+    { .key = "lab_hooks", .type = KPARAM_STRING, .dest = param_lab_hooks, .dest_size = sizeof param_lab_hooks,
+      .valid = lab_hooks_param_valid,
+      .valid_desc = "auto (each lab turns on the hooks it needs, the default) or off (none: Linux's behaviour "
+                    "everywhere; a variant whose claim rests on a hook then ends INVALID)" },
     { .key = "detector_stop", .type = KPARAM_STRING, .dest = param_detector_stop,
       .dest_size = sizeof param_detector_stop, .valid = detector_stop_param_valid,
       .valid_desc = "auto (after a hang report, stop the machine when a test or lab runs; the default), "

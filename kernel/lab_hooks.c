@@ -3,6 +3,7 @@
 #include "kernel/bug.h"
 #include "kernel/monitor.h"
 #include "kernel/printk.h"
+#include "kernel/string.h"
 
 unsigned long lab_hooks;
 
@@ -34,10 +35,21 @@ const char *lab_hook_name(enum lab_hook hook)
     return hook < NR_LAB_HOOKS ? hook_info[hook].name : "(no such hook)";
 }
 
+char param_lab_hooks[8] = "auto";
+
+bool lab_hooks_param_valid(const char *value)
+{
+    return strcmp(value, "auto") == 0 || strcmp(value, "off") == 0;
+}
+
 void lab_hook_set(enum lab_hook hook, bool on)
 {
     if (WARN_ON_ONCE(hook >= NR_LAB_HOOKS))
         return;
+    if (on && strcmp(param_lab_hooks, "off") == 0) {
+        printk("lab: hook %s stays off (lab_hooks=off): the kernel does what Linux does\n", hook_info[hook].name);
+        return;
+    }
     if (on) {
         __atomic_fetch_or(&lab_hooks, 1UL << hook, __ATOMIC_SEQ_CST);
         printk("lab: hook %s on: %s; Linux: %s\n", hook_info[hook].name, hook_info[hook].change,

@@ -54,6 +54,14 @@ static inline bool lab_hook(enum lab_hook hook)
  */
 void lab_hook_set(enum lab_hook hook, bool on);
 
+/*
+ * lab_hooks=off on the command line: lab_hook_set() turns no hook on, so
+ * every lab runs on Linux's behaviour. It exists to test the judges: a
+ * variant whose claim rests on a hook must then end INVALID.
+ */
+extern char param_lab_hooks[8];
+bool lab_hooks_param_valid(const char *value);
+
 /* The hook's name, e.g. "irq_restore_opens_window", for messages and the monitor. */
 const char *lab_hook_name(enum lab_hook hook);
 

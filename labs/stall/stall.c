@@ -716,11 +716,52 @@ static unsigned long sti_count_now(void)
  * Only a detector's stop can end such a run; a run that ends by itself
  * has every flush acknowledged. Evidence: what each CPU did.
  */
+/*
+ * The claim a rendezvous variant exists to show, as conditions on what was
+ * measured (issue 11: a verdict must follow from the mechanism, not only
+ * from the outcome). Returns NULL when it held, else why not; the verdict
+ * is then INVALID, whatever the outcome was. A window variant claims that
+ * the callback's own lock ops executed sti in hardirq, and that what came
+ * in came in through it (the flush, or the NIC's irq, at hardirq depth 2);
+ * the others claim that they executed none, in enough callbacks to count,
+ * with the IPI pending during one of them.
+ */
+#define CLAIM_MIN_CALLBACKS 10
+
+static const char *broken_claim(const struct stall_config *c)
+{
+    if (!obs.rendezvous_done)
+        return "the IPI was never seen pending during a callback: the rendezvous did not happen";
+    if (c->broken_restore && !c->patch_skip) {
+        if (!obs.cb_sti)
+            return "the window this variant exists to show never opened: the callback's lock ops executed no sti";
+        if (c->nic && obs.nic_depth != 2)
+            return "the NIC's irq did not come in through the window (it did not run at hardirq depth 2)";
+        if (!c->nic && obs.flush_done_ns && !obs.nested_flush)
+            return "the flush was acknowledged, but not from inside the window (it did not run at depth 2)";
+        return NULL;
+    }
+    if (obs.cb_sti)
+        return "the callback's lock ops executed sti in hardirq, which this variant exists to show never happens";
+    if (obs.callbacks < CLAIM_MIN_CALLBACKS)
+        return "too few callbacks ran to show that none executed sti";
+    return NULL;
+}
+
 static enum lab_verdict judge_flush(struct lab_run *r, char *ev, unsigned long size)
 {
     const struct stall_config *c = obs.cfg;
     unsigned long sti = sti_count_now();
     char nic[80] = "";
+
+    if (c->rendezvous) {
+        const char *why = broken_claim(c);
+        if (why) {
+            ksnprintf(ev, size, "%s (%lu sti in the callback's lock ops in %lu callbacks, flush %s)", why, obs.cb_sti,
+                      obs.callbacks, obs.flush_done_ns ? "acknowledged" : "never acknowledged");
+            return LAB_INVALID;
+        }
+    }
 
     if (c->nic)
         ksnprintf(nic, sizeof nic, "; NIC irq ran at depth %u with PPR %#x, %lu sti in it", obs.nic_depth, obs.nic_ppr,
