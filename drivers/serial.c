@@ -11,6 +11,7 @@
 #include "kernel/irqflags.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
+#include "kernel/time.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,7 +21,8 @@
 /* Register offsets from COM1 (PC16550D data sheet). */
 #define UART_DATA 0     /* receive buffer / transmit holding; divisor low with DLAB */
 #define UART_IER  1     /* interrupt enable; divisor high with DLAB */
-#define UART_FCR  2     /* FIFO control */
+#define UART_IIR  2     /* interrupt identification (read) */
+#define UART_FCR  2     /* FIFO control (write) */
 #define UART_LCR  3     /* line control; bit 7 = DLAB */
 #define UART_MCR  4     /* modem control */
 #define UART_LSR  5     /* line status */
@@ -61,6 +63,8 @@ void serial_write(const char *s, unsigned long len)
 
 #define COM1_IRQ 4
 #define IER_RX_AVAILABLE 0x01
+#define IER_THR_EMPTY    0x02
+#define IIR_NO_INT       0x01   /* bit 0 set: the UART requests no interrupt */
 
 /*
  * Bytes the interrupt handler took from the UART, for serial_getc() to
@@ -82,6 +86,12 @@ static volatile unsigned rx_head, rx_tail;     /* head: next write; tail: next r
 static bool rx_irq_enabled;                    /* false: polled (no IRQ 4 route) */
 static bool rx_throttled;
 static struct task_struct *rx_waiter;          /* the task asleep in serial_getc(), if any */
+static volatile bool irq_test_seen;            /* the route test's interrupt came from the UART */
+
+/* How long serial_enable_irq() waits for the test interrupt, in guest time
+ * (the TSC): QEMU raises it during the IER write, so it arrives within a
+ * few instructions when the route is right. */
+#define IRQ_TEST_MS 10
 
 /* Without an interrupt, a task looks at the UART this often; the FIFO (and
  * QEMU, behind it) holds what arrives in between. */
@@ -94,12 +104,24 @@ static int uart_read_byte(void)
     return inb(COM1 + UART_DATA);
 }
 
-/* ISA IRQ 4: move what the UART holds into rx_buf while it has room. */
+/* ISA IRQ 4: move what the UART holds into rx_buf while it has room.
+ * Before the route is known to work (!rx_irq_enabled), it only answers
+ * serial_enable_irq()'s test. */
 static void serial_interrupt(struct pt_regs *regs)
 {
     int c;
 
     (void)regs;
+    if (!rx_irq_enabled) {
+        /* The UART's own word that it raised the line: IIR bit 0 clear
+         * (PC16550D data sheet, 8.6), so another device's interrupt on a
+         * wrong route does not count. IER 0 drops the request. */
+        if (!(inb(COM1 + UART_IIR) & IIR_NO_INT))
+            irq_test_seen = true;
+        outb(COM1 + UART_IER, 0);
+        apic_eoi();
+        return;
+    }
     while (rx_head - rx_tail < sizeof rx_buf && (c = uart_read_byte()) >= 0)
         rx_buf[rx_head++ % sizeof rx_buf] = (char)c;
     if (rx_head - rx_tail == sizeof rx_buf) {
@@ -111,12 +133,42 @@ static void serial_interrupt(struct pt_regs *regs)
     apic_eoi();
 }
 
+/*
+ * Does the route just programmed deliver COM1's interrupt? The MADT can
+ * send IRQ 4 to an IOAPIC input the UART is not wired to (an override to
+ * another GSI, an IOAPIC whose GSIs start above 0), and nothing in the
+ * tables gives that away. So raise the UART's interrupt once, as Linux's
+ * 8250 driver does to probe its IRQ: with THR empty, enabling the
+ * transmit-empty interrupt requests it at once (PC16550D data sheet, 8.6;
+ * QEMU's 16550 does the same). Waits at most IRQ_TEST_MS of guest time,
+ * with interrupts on. Returns whether it arrived; leaves IER 0.
+ */
+static bool com1_irq_arrives(void)
+{
+    uint64_t deadline;
+
+    irq_test_seen = false;
+    outb(COM1 + UART_IER, IER_THR_EMPTY);
+    deadline = ktime_get_ns() + IRQ_TEST_MS * NSEC_PER_MSEC;
+    while (!irq_test_seen && ktime_get_ns() < deadline)
+        cpu_relax();
+    outb(COM1 + UART_IER, 0);
+    return irq_test_seen;
+}
+
 void serial_enable_irq(void)
 {
     request_vector(ISA_IRQ_VECTOR(COM1_IRQ), serial_interrupt, "COM1 serial");
     if (!ioapic_route_isa_irq(COM1_IRQ, ISA_IRQ_VECTOR(COM1_IRQ), this_cpu_read(apic_id))) {
         pr_warn("serial: COM1's IRQ %u has no route; the console is polled every %d ms\n", COM1_IRQ,
                 RX_POLL_MS);
+        return;
+    }
+    if (!com1_irq_arrives()) {
+        ioapic_mask_isa_irq(COM1_IRQ);
+        pr_warn("serial: COM1's IRQ %u did not arrive within %d ms of a transmit-empty interrupt: the MADT's route "
+                "does not reach COM1 (QEMU wires it to GSI 4); the console is polled every %d ms\n",
+                COM1_IRQ, IRQ_TEST_MS, RX_POLL_MS);
         return;
     }
     rx_irq_enabled = true;

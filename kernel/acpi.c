@@ -52,6 +52,9 @@ static const struct {
     { MADT_X2APIC, 16, "local x2APIC" },
 };
 
+// The x2APIC ID that addresses every CPU (SDM Vol. 3A 11.12.9).
+#define X2APIC_BROADCAST_ID 0xffffffffu
+
 // Local APIC flags (5.2.12.2, table "Local APIC Flags"). An online-capable
 // CPU is present but switched off; we treat it as not enabled.
 #define LAPIC_ENABLED 0x1
@@ -230,6 +233,13 @@ madt_entry(struct acpi_info *out, uint8_t type, const uint8_t *e)
         break;
     case MADT_X2APIC:
         // Reserved at 2, x2APIC ID at 4, flags at 8, UID (32 bits) at 12.
+        // 0xffffffff is x2APIC's broadcast ID (SDM Vol. 3A 11.12.9), never
+        // one CPU's: Linux's acpi_parse_x2apic() ignores the entry ("Ignore
+        // invalid ID"), and so do we, counted as skipped.
+        if (read32(e, 4) == X2APIC_BROADCAST_ID) {
+            out->skipped_entries++;
+            break;
+        }
         add_cpu(out, (uint8_t)read32(e, 12), read32(e, 4), read32(e, 8), true);
         break;
     case MADT_IOAPIC:

@@ -53,7 +53,7 @@ struct acpi_info {
     unsigned iso_count;
     uint32_t lapic_nmi_lint; // from type 4 (LINT number), if any
     bool has_lapic_nmi;
-    unsigned skipped_entries; // entries beyond the fixed limits, or of unknown type (skipped by length)
+    unsigned skipped_entries; // entries beyond the fixed limits, of unknown type (skipped by length), or x2APIC ID 0xffffffff
 };
 
 // map(addr, len) returns a readable pointer to physical [addr, addr+len) or NULL when it cannot.

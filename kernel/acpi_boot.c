@@ -93,6 +93,6 @@ void acpi_boot_init(void)
                 iso->bus, iso->source, iso->gsi, iso->flags);
     }
     if (acpi_info.skipped_entries)
-        pr_warn("ACPI: %u MADT entries skipped (unknown type or beyond irqlab's limits)\n",
+        pr_warn("ACPI: %u MADT entries skipped (unknown type, x2APIC ID 0xffffffff, or beyond irqlab's limits)\n",
                 acpi_info.skipped_entries);
 }

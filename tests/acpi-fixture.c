@@ -54,6 +54,8 @@ static const char *const kinds[] = {
     "ioapic-in-ram",        /* IOAPIC at 0x2000000, in the machine's RAM */
     "no-ioapic",            /* no IOAPIC entry: no route for IRQ 4 */
     "gsi-base-high",        /* the IOAPIC's GSIs start at 24: no route for IRQ 4 */
+    "x2apic-high-ids",      /* two more CPUs as x2APIC entries: IDs 0x100 and 0xffffffff (broadcast) */
+    "com1-gsi-23",          /* an override sends IRQ 4 to GSI 23 (level, active low), where COM1 is not wired */
 };
 
 int main(int argc, char **argv)
@@ -78,6 +80,8 @@ int main(int argc, char **argv)
                       strcmp(kind, "ioapic-absent") == 0 ? 0xfeb00000 :
                       strcmp(kind, "ioapic-in-ram") == 0 ? 0x2000000 : 0xfec00000;
     uint32_t gsi_base = strcmp(kind, "gsi-base-high") == 0 ? 24 : 0;
+    int x2apic_cpus = strcmp(kind, "x2apic-high-ids") == 0;
+    int com1_override = strcmp(kind, "com1-gsi-23") == 0;
 
     /* RSDP, revision 0: "RSD PTR ", checksum, OEM id, revision, RSDT address. */
     uint8_t *rsdp = blob;
@@ -92,9 +96,11 @@ int main(int argc, char **argv)
     put32(rsdt + 36, base + 0x100);
     fix_checksum(rsdt, 40, 9);
 
-    /* MADT: LAPIC address, flags, then a local APIC (type 0) and an IOAPIC (type 1). */
+    /* MADT: LAPIC address, flags, then a local APIC (type 0) and an IOAPIC
+     * (type 1), and for some kinds local x2APICs (type 9) or an interrupt
+     * source override (type 2). */
     uint8_t *madt = blob + 0x100;
-    uint32_t len = 44 + 8 + (no_ioapic ? 0 : 12);
+    uint32_t len = 44 + 8 + (no_ioapic ? 0 : 12) + (x2apic_cpus ? 2 * 16 : 0) + (com1_override ? 10 : 0);
     table_header(madt, no_madt ? "SSDT" : "APIC", len);
     put32(madt + 36, lapic);
     put32(madt + 40, 1);                        /* PCAT_COMPAT */
@@ -103,6 +109,15 @@ int main(int argc, char **argv)
     e += 8;
     if (!no_ioapic) {
         e[0] = 1; e[1] = 12; e[2] = 0; put32(e + 4, ioapic); put32(e + 8, gsi_base);
+        e += 12;
+    }
+    for (uint32_t i = 0; x2apic_cpus && i < 2; i++, e += 16) {
+        /* reserved, x2APIC ID, flags (enabled), UID (ACPI 6.x 5.2.12.12) */
+        e[0] = 9; e[1] = 16; put32(e + 4, i == 0 ? 0x100 : 0xffffffff); put32(e + 8, 1); put32(e + 12, 1 + i);
+    }
+    if (com1_override) {
+        /* bus 0, ISA IRQ 4, GSI 23, flags 0xf: level, active low (5.2.12.5) */
+        e[0] = 2; e[1] = 10; e[2] = 0; e[3] = 4; put32(e + 4, 23); e[8] = 0x0f; e[9] = 0;
     }
     if (strcmp(kind, "bad-madt-entry") == 0)
         madt[44 + 1] = 0;                       /* first entry claims length 0 */

@@ -46,6 +46,11 @@ const char *apic_mode_name(void)
     return apic_mode == APIC_MODE_X2APIC ? "x2APIC" : "xAPIC";
 }
 
+uint32_t apic_max_apic_id(void)
+{
+    return apic_mode == APIC_MODE_X2APIC ? 0xfffffffeu : 0xfeu;
+}
+
 void apic_eoi(void)
 {
     apic_write(APIC_EOI, 0);

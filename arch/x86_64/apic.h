@@ -58,6 +58,19 @@ void apic_write(uint32_t reg, uint32_t value);
 uint32_t apic_read_id(void);            /* this CPU's APIC id */
 const char *apic_mode_name(void);
 
+/*
+ * The highest APIC ID an IPI can name in the current mode, as Linux's
+ * apic->max_apic_id: xAPIC's ICR destination is 8 bits and 0xff is its
+ * broadcast (SDM Vol. 3A 11.6.1), so 0xfe; x2APIC's is 32 bits with
+ * broadcast 0xffffffff (SDM Vol. 3A 11.12.9), so 0xfffffffe.
+ */
+uint32_t apic_max_apic_id(void);
+/* Linux's apic_id_valid(): can an IPI reach the local APIC with this ID? */
+static inline bool apic_id_valid(uint32_t apic_id)
+{
+    return apic_id <= apic_max_apic_id();
+}
+
 /* End of interrupt: clears the highest in-service bit (SDM 11.8.5). */
 void apic_eoi(void);
 

@@ -70,26 +70,42 @@ void ioapic_init(void)
             acpi_info.ioapics[0].addr, ioapic_gsi_base, ioapic_gsi_base + ioapic_entries - 1);
 }
 
-bool ioapic_route_isa_irq(unsigned irq, unsigned vector, uint32_t apic_id)
+/* The GSI that ISA IRQ `irq` arrives on, and in *mode the polarity and
+ * trigger bits of its redirection entry. ISA interrupts are edge-triggered
+ * and active-high on GSI irq unless an override says otherwise (ACPI 6.x
+ * 5.2.12.5, MPS INTI flags). */
+static unsigned isa_irq_gsi(unsigned irq, uint32_t *mode)
 {
     unsigned gsi = irq;
-    uint32_t low = vector;              /* fixed delivery, physical destination */
 
-    if (!ioapic_base)
-        return false;
-    /* ISA interrupts are edge-triggered and active-high unless an override
-     * says otherwise (ACPI 6.x 5.2.12.5, MPS INTI flags). */
+    *mode = 0;
     for (unsigned i = 0; i < acpi_info.iso_count; i++) {
         const struct acpi_iso *iso = &acpi_info.isos[i];
         if (iso->bus != 0 || iso->source != irq)
             continue;
         gsi = iso->gsi;
         if ((iso->flags & 0x3) == 0x3)
-            low |= RTE_ACTIVE_LOW;
+            *mode |= RTE_ACTIVE_LOW;
         if (((iso->flags >> 2) & 0x3) == 0x3)
-            low |= RTE_LEVEL;
+            *mode |= RTE_LEVEL;
     }
-    if (gsi < ioapic_gsi_base || gsi >= ioapic_gsi_base + ioapic_entries) {
+    return gsi;
+}
+
+static bool gsi_on_ioapic(unsigned gsi)
+{
+    return gsi >= ioapic_gsi_base && gsi < ioapic_gsi_base + ioapic_entries;
+}
+
+bool ioapic_route_isa_irq(unsigned irq, unsigned vector, uint32_t apic_id)
+{
+    uint32_t mode;
+    unsigned gsi = isa_irq_gsi(irq, &mode);
+    uint32_t low = vector | mode;       /* fixed delivery, physical destination */
+
+    if (!ioapic_base)
+        return false;
+    if (!gsi_on_ioapic(gsi)) {
         pr_warn("ioapic: ISA IRQ %u maps to GSI %u, which this IOAPIC does not have (GSIs %u-%u)\n", irq, gsi,
                 ioapic_gsi_base, ioapic_gsi_base + ioapic_entries - 1);
         return false;
@@ -100,4 +116,13 @@ bool ioapic_route_isa_irq(unsigned irq, unsigned vector, uint32_t apic_id)
     pr_info("ioapic: ISA IRQ %u -> GSI %u -> vector %#x on APIC id %u (%s, %s)\n", irq, gsi, vector,
             apic_id, (low & RTE_LEVEL) ? "level" : "edge", (low & RTE_ACTIVE_LOW) ? "active low" : "active high");
     return true;
+}
+
+void ioapic_mask_isa_irq(unsigned irq)
+{
+    uint32_t mode;
+    unsigned gsi = isa_irq_gsi(irq, &mode);
+
+    if (ioapic_base && gsi_on_ioapic(gsi))
+        ioapic_write(IOREDTBL(gsi - ioapic_gsi_base), RTE_MASKED);
 }

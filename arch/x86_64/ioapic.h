@@ -16,4 +16,7 @@ void ioapic_init(void);
  */
 bool ioapic_route_isa_irq(unsigned irq, unsigned vector, uint32_t apic_id);
 
+/* Mask the IOAPIC input that ioapic_route_isa_irq() chose for `irq`. */
+void ioapic_mask_isa_irq(unsigned irq);
+
 #endif

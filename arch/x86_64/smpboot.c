@@ -210,6 +210,29 @@ static bool boot_one_cpu(struct trampoline_data *data, unsigned cpu, uint32_t ap
     return true;
 }
 
+/*
+ * Leave out the MADT's enabled CPUs that no IPI can reach in this APIC
+ * mode, as Linux's acpi_parse_x2apic() does (apic_id_valid(), "x2apic entry
+ * ignored"): in xAPIC mode the ICR keeps only 8 bits of the destination
+ * (SDM Vol. 3A 11.6.1), so the INIT meant for an x2APIC entry's ID 0x100
+ * would reach APIC ID 0, the boot CPU, and reset the machine. Linux decides
+ * while parsing; here the mode is chosen after the MADT is read
+ * (apic_init_bsp()), so the entries are marked not enabled now, before
+ * nr_cpus= is checked and the APs are started.
+ */
+static void ignore_unreachable_cpus(void)
+{
+    for (unsigned i = 0; i < acpi_info.cpu_count; i++) {
+        struct acpi_cpu *c = &acpi_info.cpus[i];
+
+        if (!c->enabled || apic_id_valid(c->apic_id))
+            continue;
+        pr_warn("ACPI: x2apic entry ignored: APIC ID %#x cannot be addressed in %s mode (valid: 0-%#x)\n",
+                c->apic_id, apic_mode_name(), apic_max_apic_id());
+        c->enabled = false;
+    }
+}
+
 /* How many CPUs the MADT lists as enabled. */
 static unsigned madt_enabled_cpus(void)
 {
@@ -223,12 +246,15 @@ static unsigned madt_enabled_cpus(void)
 
 void smp_boot_cpus(void)
 {
-    unsigned enabled = madt_enabled_cpus();
-    unsigned startable = enabled < NR_CPUS ? enabled : NR_CPUS;
-    unsigned limit = startable;
+    unsigned enabled, startable, limit;
     uint32_t bsp_apic_id = this_cpu_read(apic_id);
     struct trampoline_data *data = NULL;
     unsigned next = 1;                  /* the BSP is CPU 0 */
+
+    ignore_unreachable_cpus();
+    enabled = madt_enabled_cpus();
+    startable = enabled < NR_CPUS ? enabled : NR_CPUS;
+    limit = startable;
 
     WARN_ON_ONCE(smp_processor_id() != 0 || arch_irqs_disabled());
     set_state(0, CPU_ONLINE);

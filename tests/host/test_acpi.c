@@ -416,6 +416,21 @@ test_x2apic_entries(void)
     CHECK(!info.cpus[2].enabled);
 }
 
+// x2APIC's broadcast ID names no CPU: the entry is skipped, as Linux ignores it.
+static void
+test_x2apic_broadcast_id_skipped(void)
+{
+    reset();
+    madt_begin(MADT_ADDR, 0xFEE00000, 1);
+    madt_lapic(0, 0, 1);
+    madt_x2apic(0xffffffff, 1, 5);
+    madt_finish();
+    make_acpi2();
+    CHECK(parse() == NULL);
+    CHECK_EQ(info.cpu_count, 1);
+    CHECK_EQ(info.skipped_entries, 1);
+}
+
 static void
 test_lapic_addr_override(void)
 {
@@ -878,6 +893,7 @@ static const struct {
     { "rev2_zero_xsdt_uses_rsdt", test_rev2_zero_xsdt_uses_rsdt },
     { "disabled_cpus", test_disabled_cpus },
     { "x2apic_entries", test_x2apic_entries },
+    { "x2apic_broadcast_id_skipped", test_x2apic_broadcast_id_skipped },
     { "lapic_addr_override", test_lapic_addr_override },
     { "unknown_entry_skipped", test_unknown_entry_skipped },
     { "too_many_cpus", test_too_many_cpus },
