@@ -227,6 +227,30 @@ __attribute__((noreturn)) static void lab_finish(struct lab_run *r)
               verdict == LAB_NOT_REPRODUCED ? QEMU_EXIT_NOT_REPRODUCED : QEMU_EXIT_INVALID);
 }
 
+/*
+ * End the running lab: a detector's stop policy, or its deadline. Only the
+ * first CPU to get here ends the run (so a detector and the deadline
+ * firing together cannot both judge it); any other waits for the exit.
+ */
+__attribute__((noreturn)) static void end_run(const char *by, bool deadline)
+{
+    static int stopping;
+    struct lab_run *r = __atomic_load_n(&running, __ATOMIC_ACQUIRE);
+
+    if (__atomic_exchange_n(&stopping, 1, __ATOMIC_ACQ_REL))
+        for (;;)
+            cpu_relax();
+    r->stopped_by = by;
+    r->missed_deadline = deadline;
+    printk("lab: %s ended the run\n", by);
+    lab_finish(r);
+}
+
+void lab_detector_stop(const char *detector)
+{
+    end_run(detector, false);
+}
+
 int lab_deadline;
 
 /*
@@ -267,12 +291,8 @@ static struct hrtimer deadline_timer;
 
 static enum hrtimer_restart deadline_fn(struct hrtimer *t)
 {
-    struct lab_run *r = __atomic_load_n(&running, __ATOMIC_ACQUIRE);
-
     (void)t;
-    r->missed_deadline = true;
-    lab_detector_stop("the lab's deadline (lab_deadline=)");
-    return HRTIMER_NORESTART;
+    end_run("the lab's deadline (lab_deadline=)", true);
 }
 
 static void deadline_start_on_cpu(void *info)
@@ -329,19 +349,7 @@ bool lab_running(void)
     return __atomic_load_n(&running, __ATOMIC_ACQUIRE) != NULL;
 }
 
-void lab_detector_stop(const char *detector)
-{
-    static int stopping;
-    struct lab_run *r = __atomic_load_n(&running, __ATOMIC_ACQUIRE);
 
-    /* Only the first CPU to get here ends the run; any other waits for the exit. */
-    if (__atomic_exchange_n(&stopping, 1, __ATOMIC_ACQ_REL))
-        for (;;)
-            cpu_relax();
-    r->stopped_by = detector;
-    printk("lab: %s ended the run\n", detector);
-    lab_finish(r);
-}
 
 MONITOR_COMMAND(labs, "list the labs, their variants and the verdict each should reach")
 {
