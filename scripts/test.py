@@ -111,6 +111,30 @@ def tool_tests():
             report(why in str(e), name, "" if why in str(e) else str(e))
 
 
+def sample_tests():
+    """The samples' comparison (scripts/samples.py): numbers, their padding and the order of lines may differ,
+    text may not; a broken marker is refused by line."""
+    page = samples.Sample("x.md", "stall", "lock_spin", 4, 0, 0,
+                          ["lab: stall/lock_spin: x", "       9.308  CPU0  task  IF=1  at setup+0x61/0x7d",
+                           "stall/lock_spin: REPRODUCED: CPU 1 waited 5 ms"])
+    cases = (("identical", page.shown),
+             ("numbers", [page.shown[0], "      10.077  CPU0  task  IF=1  at setup+0x61/0x82", page.shown[2]]),
+             ("order", [page.shown[1], page.shown[0], page.shown[2]]),
+             (None, [page.shown[0], page.shown[1], "stall/lock_spin: NOT REPRODUCED: CPU 1 waited 5 ms"]),
+             (None, page.shown[:2]))
+    bad = [f"{got!r}: {samples.compare(page, got)!r}, expected {want!r}" for want, got in cases
+           if samples.compare(page, got) != want]
+    report(not bad, "tools/samples-compare", "\n".join(bad))
+    path = os.path.join(LOGDIR, "bad-sample.md")
+    with open(path, "w") as f:
+        f.write("text\n<!-- BEGIN OUTPUT make run LAB=stall -->\n<!-- END OUTPUT -->\n")
+    try:
+        samples.find(path)
+        report(False, "tools/samples-bad-marker", "a marker without VARIANT= and CPUS= was accepted")
+    except ValueError as e:
+        report(f"{path}:2:" in str(e), "tools/samples-bad-marker", "" if f"{path}:2:" in str(e) else str(e))
+
+
 def threshold_tests():
     """make run LAB=... in deterministic mode boots with Linux's detector thresholds, keeping any KARGS sets."""
     got = qemu.with_linux_thresholds("lab=stall watchdog_thresh=2")
@@ -338,6 +362,7 @@ def main():
         host_tests(sys.argv[1:])
     if selected("tools", only):
         tool_tests()
+        sample_tests()
         threshold_tests()
     try:
         all_checks = checks.all_checks()
