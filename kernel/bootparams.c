@@ -82,6 +82,9 @@ static const struct kparam params[] = {
       .valid_desc = "0-3600 (seconds a lab run may last before it ends INVALID, naming what it waited for; "
                     "0: no deadline; default 30 s plus three times the longest detector threshold)",
       .given = &given_lab_deadline },
+    { .key = "lab_remove", .type = KPARAM_STRING, .dest = param_lab_remove, .dest_size = sizeof param_lab_remove,
+      .valid_desc = "a step the lab lists with LAB_REMOVABLE (a test of the judges; the lab refuses others, "
+                    "naming its own)" },
     { .key = "lab_hooks", .type = KPARAM_STRING, .dest = param_lab_hooks, .dest_size = sizeof param_lab_hooks,
       .valid = lab_hooks_param_valid,
       .valid_desc = "auto (each lab turns on the hooks it needs, the default) or off (none: Linux's behaviour "

@@ -252,6 +252,40 @@ void lab_detector_stop(const char *detector)
 }
 
 int lab_deadline;
+char param_lab_remove[32];
+
+extern const struct lab_removable __lab_removables_start[], __lab_removables_end[];
+
+bool lab_removed(const char *name)
+{
+    return strcmp(param_lab_remove, name) == 0;
+}
+
+/*
+ * lab_remove= names a step the lab about to run can leave out, or the run
+ * stops here, naming the valid ones. Contract: called before the scenario.
+ */
+static void check_removal(const struct lab_variant *v)
+{
+    char valid[256] = "";
+    unsigned long used = 0;
+
+    if (!param_lab_remove[0])
+        return;
+    for (const struct lab_removable *m = __lab_removables_start; m < __lab_removables_end; m++) {
+        if (strcmp(m->lab, v->lab) != 0)
+            continue;
+        if (strcmp(m->name, param_lab_remove) == 0) {
+            printk("lab: lab_remove=%s: %s (a test of the judge: the verdict must be INVALID or flip)\n", m->name,
+                   m->without);
+            return;
+        }
+        if (used < sizeof valid)
+            used += (unsigned long)ksnprintf(valid + used, sizeof valid - used, "%s%s", used ? ", " : "", m->name);
+    }
+    boot_stop("lab: lab_remove=%s: lab %s has no such step; valid: %s", param_lab_remove, v->lab,
+              used ? valid : "none (this lab lists no step to remove)");
+}
 
 /*
  * Without lab_deadline=, a run gets 30 s plus three times the longest
@@ -318,6 +352,7 @@ void lab_run(const struct lab_variant *v)
     if (lab_cannot_run(v, why, sizeof why))
         boot_stop("lab: %s", why);
     panic_exits_qemu = true;
+    check_removal(v);
     run.v = v;
     run.start_ns = ktime_get_ns();
     printk("lab: %s/%s: %s\n", v->lab, v->name, v->summary);

@@ -54,6 +54,27 @@ void lab_wait_for(const char *what);
 extern int lab_deadline;
 
 /*
+ * The judges' own test (issue 11): lab_remove=NAME on the command line
+ * makes the running lab leave out one step of its scenario, the mechanism
+ * its variants exist to show, and the verdict must then be INVALID or flip.
+ * A lab lists the steps it can leave out with LAB_REMOVABLE(lab, name,
+ * "what the run does without it") and asks lab_removed("name") where the
+ * step happens. A name the running lab does not list stops the run.
+ */
+struct lab_removable {
+    const char *lab;
+    const char *name;
+    const char *without;
+};
+
+#define LAB_REMOVABLE(l_, name_, without_)                                              \
+    __attribute__((used, section(".lab_removables"), aligned(8)))                       \
+    static const struct lab_removable lab_removable_##l_##_##name_ = { #l_, #name_, without_ }
+
+extern char param_lab_remove[32];
+bool lab_removed(const char *name);
+
+/*
  * LAB_VARIANT(lab, variant, min_cpus, expected, "summary") registers a variant
  * whose scenario is lab_<lab>_<variant>_run() and whose judge is
  * lab_<lab>_<variant>_judge(); both are written by the lab right after. Each

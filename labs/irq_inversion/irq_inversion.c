@@ -71,6 +71,7 @@ static struct {
 
 static struct {
     unsigned irqs;              /* frees done from the interrupt handler */
+    unsigned irq_steps;         /* the scenario's "a device interrupt calls pcpu_free()" steps */
     unsigned lockdep_reports_before;
     /* the deadlock variant: */
     unsigned cpu_x, cpu_y;
@@ -124,11 +125,29 @@ static void pcpu_free_interrupt(struct pt_regs *regs)
     apic_eoi();
 }
 
-/* A real interrupt on this CPU (self-IPI, SDM Vol. 3A 11.6.1), waited for: it comes in at once, IF=1. */
+LAB_REMOVABLE(irq_inversion, irq, "pcpu_free() runs in the task with IRQs off, not in the device's interrupt");
+
+/*
+ * A real interrupt on this CPU (self-IPI, SDM Vol. 3A 11.6.1), waited for:
+ * it comes in at once, IF=1. With lab_remove=irq the task makes the same
+ * call with IRQs off instead: the lock is then never taken in hardirq, and
+ * the variants that need it must not pass.
+ */
 static void free_from_interrupt(void)
 {
     unsigned n = obs.irqs;
 
+    obs.irq_steps++;
+    if (lab_removed("irq")) {
+        unsigned long flags;
+
+        local_irq_save(flags);
+        lab_event("task: pcpu_free() takes pcpu_lock with IRQs off, in task context (lab_remove=irq)");
+        spin_lock(&pcpu_lock);
+        spin_unlock(&pcpu_lock);
+        local_irq_restore(flags);
+        return;
+    }
     apic_icr_write(APIC_DEST_SELF | APIC_DM_FIXED | IRQ_INVERSION_VECTOR, 0);
     while (__atomic_load_n(&obs.irqs, __ATOMIC_ACQUIRE) == n)
         cpu_relax();
@@ -198,6 +217,13 @@ static enum lab_verdict judge_lockdep(struct lab_run *r, char *evidence, unsigne
     ksnprintf(evidence, size, "lockdep: %s; pcpu_lock %s, vmap_lock %s, pcpu_lock -> vmap_lock %s",
               reports ? lockdep_report_name(last) : "no report", u.pcpu, u.vmap,
               has_dependency(&pcpu_lock, &vmap_lock) ? "recorded" : "none");
+    /* A variant with an interrupt step claims the interrupt ran and made pcpu_lock HARDIRQ-safe: only
+     * then does lockdep's silence say the fix works. */
+    if (obs.irq_steps && (obs.irqs < obs.irq_steps || strncmp(u.pcpu, "{IN-HARDIRQ-W", 13) != 0)) {
+        ksnprintf(evidence, size, "pcpu_lock %s after %u interrupt step(s) and %u interrupt(s): it never became "
+                  "HARDIRQ-safe, so lockdep's silence shows nothing", u.pcpu, obs.irq_steps, obs.irqs);
+        return LAB_INVALID;
+    }
     return LAB_NOT_REPRODUCED;
 }
 

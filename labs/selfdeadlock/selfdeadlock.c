@@ -102,10 +102,21 @@ static void dev_interrupt(struct pt_regs *regs)
     apic_eoi();
 }
 
-/* The device interrupts this CPU: a self-IPI, pending in the IRR until IF=1 (SDM 11.8.4). */
+LAB_REMOVABLE(selfdeadlock, same_cpu, "the device interrupts CPU 1, not the CPU whose task takes dev_lock");
+
+/*
+ * The device interrupts this CPU: a self-IPI, pending in the IRR until IF=1
+ * (SDM 11.8.4). With lab_remove=same_cpu it interrupts CPU 1 instead: the
+ * same lock, taken by a task and a handler on two CPUs, which is no
+ * deadlock (the handler waits for the task), so plain_lock must not be
+ * REPRODUCED then.
+ */
 static void device_raises_interrupt(void)
 {
-    apic_icr_write(APIC_DEST_SELF | APIC_DM_FIXED | SELFDEADLOCK_VECTOR, 0);
+    if (lab_removed("same_cpu"))
+        apic_send_IPI(1, SELFDEADLOCK_VECTOR);
+    else
+        apic_icr_write(APIC_DEST_SELF | APIC_DM_FIXED | SELFDEADLOCK_VECTOR, 0);
 }
 
 static void wait_handled(unsigned n)
