@@ -727,6 +727,7 @@ static unsigned long sti_count_now(void)
  * with the IPI pending during one of them.
  */
 #define CLAIM_MIN_CALLBACKS 10
+#define STORM_SEEN 100                  /* callbacks in one timer interrupt: a storm (a normal one runs 1-3) */
 
 static const char *broken_claim(const struct stall_config *c)
 {
@@ -767,9 +768,12 @@ static enum lab_verdict judge_flush(struct lab_run *r, char *ev, unsigned long s
         ksnprintf(nic, sizeof nic, "; NIC irq ran at depth %u with PPR %#x, %lu sti in it", obs.nic_depth, obs.nic_ppr,
                   obs.nic_returned ? obs.nic_sti : hardirq_sti_count(0) - obs.nic_sti_at_entry);
     if (!obs.flush_done_ns) {
-        const char *where = c->nic ? "the NIC's irq spins on the lock the callback holds" :
-                            c->storm ? "one timer interrupt runs the callback forever" :
-                            "the callback spins on the lock CPU 1 holds";
+        /* The cause, from what was seen: a NIC handler that entered and never returned, a callback that
+         * announced its spin, or one timer interrupt that ran the callback thousands of times. */
+        const char *where = obs.nic_depth && !obs.nic_returned ? "the NIC's irq spins on the lock the callback holds" :
+                            obs.cb_spinning ? "the callback spins on the lock CPU 1 holds" :
+                            obs.cb_per_irq_max > STORM_SEEN ? "one timer interrupt runs the callback forever" :
+                            "nothing the lab observed says why";
         ksnprintf(ev, size, "CPU 1 waited %lu ms; CPU 0 took %lu call-function IPIs: %s, IF=0; "
                   "max %lu callbacks per interrupt%s",
                   obs.ipi_sent_ns ? ms_since(obs.ipi_sent_ns) : 0, cpu0_call_function_irqs() - obs.cf_irqs_at_rv,
@@ -789,8 +793,9 @@ static enum lab_verdict judge_flush(struct lab_run *r, char *ev, unsigned long s
                   "GP %lu ended", obs.cb_per_irq_max, hrtimer_nr_hangs(0) - obs.hangs_at_storm, ack_us, obs.gp_held);
     else
         ksnprintf(ev, size, "%s; flush acked in %lu us; GP %lu ended",
-                  c->trylock ? "the callback's trylock failed and it retried next cycle"
-                             : "CPU 1 dropped the lock before flushing", ack_us, obs.gp_held);
+                  obs.trylock_failures ? "the callback's trylock failed and it retried next cycle" :
+                  obs.cb_spinning ? "the callback spun on the lock until CPU 1 dropped it, before flushing" :
+                  "the callback never met the lock held", ack_us, obs.gp_held);
     if (r->stopped_by)
         return LAB_REPRODUCED;          /* a detector fired although the flush completed: say so */
     return LAB_NOT_REPRODUCED;
