@@ -755,6 +755,18 @@ static enum lab_verdict judge_flush(struct lab_run *r, char *ev, unsigned long s
     unsigned long sti = sti_count_now();
     char nic[80] = "";
 
+    /* The stalling variants' own claims: lock_spin's callback spun on the lock CPU 1 holds; a storm
+     * variant's timer interrupt ran the callback over and over. */
+    if (!c->rendezvous && !obs.flush_done_ns && obs.ipi_sent_ns) {
+        const char *why = c->storm && obs.cb_per_irq_max <= STORM_SEEN ? "no storm was seen" :
+                          c->cpu1_lock == CPU1_HOLDS_LOCK && !c->trylock && !obs.cb_spinning ?
+                          "the callback never spun on the lock CPU 1 holds" : NULL;
+        if (why) {
+            ksnprintf(ev, size, "%s, yet CPU 1's flush was never acknowledged (max %lu callbacks per interrupt)", why,
+                      obs.cb_per_irq_max);
+            return LAB_INVALID;
+        }
+    }
     if (c->rendezvous) {
         const char *why = broken_claim(c);
         if (why) {
