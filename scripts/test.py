@@ -273,9 +273,9 @@ def run_checks(all_checks, only):
     same_boot = {(r.fill(r.check.cmdline), r.cpus): r for r in det
                  if r.check.boot == "kernel" and not r.check.qemu_args and not r.check.input}
     shared = {s: same_boot.get((qemu.run_cmdline(s.lab, s.variant), s.cpus)) for s in sample_runs}
-    # The runs with the most CPUs first: they take longest, and a long run left for the end would leave
-    # the other host core idle while it finishes.
-    jobs = sorted(det + [s for s in sample_runs if not shared[s]], key=lambda j: -j.cpus)
+    # The longest runs first, so that none is left alone at the end while the other host core idles: the
+    # samples (Linux's detector thresholds: up to 5 s), then the runs with the most CPUs.
+    jobs = [s for s in sample_runs if not shared[s]] + sorted(det, key=lambda r: -r.cpus)
     logs = {}
     with concurrent.futures.ThreadPoolExecutor(JOBS) as pool:
         for job, executed in zip(jobs, pool.map(lambda j: samples.boot(j, LOGDIR) if isinstance(j, samples.Sample)
