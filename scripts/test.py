@@ -92,23 +92,22 @@ def tool_tests():
         except ValueError as e:
             report(why in str(e) and "x.c:1" in str(e), "tools/handout-unbalanced", "" if why in str(e) else str(e))
     path = os.path.join(LOGDIR, "bad-check.toml")
-    with open(path, "w") as f:
-        f.write('[[check]]\nname = "x"\ncmdline = ""\nexpct = ["typo"]\n')
-    try:
-        checks.load(path)
-        report(False, "tools/check-unknown-field", "a check with the unknown field 'expct' was accepted")
-    except ValueError as e:
-        report("unknown field(s) expct" in str(e), "tools/check-unknown-field", "" if "expct" in str(e) else str(e))
-    for body, why, name in (('modes = ["fast"]\n', "modes must be a list of deterministic and parallel",
+    for body, why, name in (('expct = ["typo"]\n', "unknown field(s) expct", "tools/check-unknown-field"),
+                            ('modes = ["fast"]\n', "modes must be a list of deterministic and parallel",
                              "tools/check-bad-mode"),
                             ('parallel_cpus = [2]\n', "parallel_cpus without", "tools/check-parallel-cpus-alone")):
-        with open(path, "w") as f:
-            f.write('[[check]]\nname = "x"\ncmdline = ""\n' + body)
-        try:
-            checks.load(path)
-            report(False, name, f"a check with {body.strip()} was accepted")
-        except ValueError as e:
-            report(why in str(e), name, "" if why in str(e) else str(e))
+        refused(name, path, '[[check]]\nname = "x"\ncmdline = ""\n' + body, checks.load, why)
+
+
+def refused(name, path, text, load, why):
+    """The result `name`: load(path) must refuse `text` (written to path) with a message containing `why`."""
+    with open(path, "w") as f:
+        f.write(text)
+    try:
+        load(path)
+        report(False, name, f"accepted:\n{text}")
+    except ValueError as e:
+        report(why in str(e), name, "" if why in str(e) else str(e))
 
 
 def sample_tests():
@@ -126,13 +125,8 @@ def sample_tests():
            if samples.compare(page, got) != want]
     report(not bad, "tools/samples-compare", "\n".join(bad))
     path = os.path.join(LOGDIR, "bad-sample.md")
-    with open(path, "w") as f:
-        f.write("text\n<!-- BEGIN OUTPUT make run LAB=stall -->\n<!-- END OUTPUT -->\n")
-    try:
-        samples.find(path)
-        report(False, "tools/samples-bad-marker", "a marker without VARIANT= and CPUS= was accepted")
-    except ValueError as e:
-        report(f"{path}:2:" in str(e), "tools/samples-bad-marker", "" if f"{path}:2:" in str(e) else str(e))
+    refused("tools/samples-bad-marker", path, "text\n<!-- BEGIN OUTPUT make run LAB=stall -->\n<!-- END OUTPUT -->\n",
+            samples.find, f"{path}:2: a BEGIN OUTPUT marker must read")
 
 
 def threshold_tests():
