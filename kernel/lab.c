@@ -315,7 +315,9 @@ void lab_wait_for(const char *what)
 /*
  * The run's deadline, a timer on the last online CPU: the lab's scenario
  * runs on CPU 0, so with 2 CPUs or more a CPU 0 stuck with IF=0 cannot
- * keep it from firing. A run the detectors did not end by then (an
+ * keep it from firing. (When every CPU spins with IF=0, no timer fires
+ * anywhere, the deadline's included: only the host's timeout ends such a
+ * run. An NMI-driven deadline would; irqlab has none yet.) A run the detectors did not end by then (an
  * interrupt that never came, a wait nobody answers) ends INVALID, naming
  * what it waited for, instead of hanging silently. It goes through
  * lab_detector_stop(), so a detector ending the run at the same moment

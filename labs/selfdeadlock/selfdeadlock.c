@@ -227,8 +227,10 @@ static void lab_selfdeadlock_irqsave_run(struct lab_run *r)
     lab_event("task: holds dev_lock, IF=0; the device interrupts this CPU now");
     device_raises_interrupt();
     /* The handshake: the request is in the IRR, held back by IF=0. */
+    lab_wait_for("the device's vector to be pending in this CPU's IRR while the task holds dev_lock");
     while (!apic_vector_pending(SELFDEADLOCK_VECTOR))
         cpu_relax();
+    lab_wait_for(NULL);
     obs.pending_while_held = true;
     lab_event("task: vector %#x pending in the IRR, not delivered (IF=0)", SELFDEADLOCK_VECTOR);
     spin_unlock_irqrestore(&dev_lock, flags);
@@ -246,7 +248,13 @@ static enum lab_verdict lab_selfdeadlock_irqsave_judge(struct lab_run *r, char *
                   "unlock, to a free lock; no detector fired, no lockdep report");
         return LAB_NOT_REPRODUCED;
     }
-    return judge_deadlock(r, evidence, size);
+    if (r->stopped_by)
+        return judge_deadlock(r, evidence, size);
+    /* No deadlock, but the fix's claim did not hold either: say which part. */
+    ksnprintf(evidence, size, "the fix's claim did not hold: vector pending while held %s, handler runs %u (2 "
+              "expected), dev_lock %s at the second entry, %u lockdep report(s)", obs.pending_while_held ? "yes" : "no",
+              obs.handled, obs.owner_at_entry[1] == -1 ? "free" : "held", reports);
+    return LAB_INVALID;
 }
 
 LAB_VARIANT(selfdeadlock, handler_irqsave, 2, LAB_REPRODUCED,
