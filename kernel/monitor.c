@@ -262,12 +262,13 @@ MONITOR_COMMAND(help, "list the commands")
     const struct monitor_cmd *c;
     int width = 0;
 
-    /* The commands sit in link order. To print them by name without a
-     * buffer to sort, each pass picks the smallest name after the one
-     * printed last: quadratic, but there are only a few dozen. */
     for (c = __monitor_cmds_start; c < __monitor_cmds_end; c++)
         if ((int)strlen(c->name) > width)
             width = (int)strlen(c->name);
+
+    /* The commands sit in link order. To print them by name without a
+     * buffer to sort, each pass picks the smallest name after the one
+     * printed last: quadratic, but there are only a few dozen. */
     const char *last = "";
     for (;;) {
         const struct monitor_cmd *next = NULL;
