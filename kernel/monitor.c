@@ -58,6 +58,20 @@ __attribute__((format(printf, 1, 2))) static void monitor_printf(const char *fmt
 }
 
 /*
+ * The prompt and the echo of what is typed: the terminal's line editing,
+ * not kernel messages, so they carry no printk prefix (as kdb's prompt in
+ * Linux). The answers to a command are printk lines like any other.
+ */
+__attribute__((format(printf, 1, 2))) static void line_printf(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vconsole_printf(fmt, ap);
+    va_end(ap);
+}
+
+/*
  * Wait for the next byte from the console and return it. The UART's receive
  * interrupt fills a buffer (drivers/serial.c); between bytes the CPU sleeps.
  */
@@ -111,7 +125,7 @@ static bool escape_step(enum esc_state *st, int c)
 static void erase_chars(size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        monitor_printf(KERN_CONT "\b \b");
+        line_printf(KERN_CONT "\b \b");
 }
 
 /*
@@ -137,7 +151,7 @@ static size_t read_line(char *buf)
         if (c == '\n' && after_cr)
             continue;                       /* the second half of "\r\n" */
         if (c == '\r' || c == '\n') {
-            monitor_printf(KERN_CONT "\n");
+            line_printf(KERN_CONT "\n");
             buf[len] = '\0';
             return dropped;
         }
@@ -165,7 +179,7 @@ static size_t read_line(char *buf)
             continue;
         }
         buf[len++] = (char)c;
-        monitor_printf(KERN_CONT "%c", c);
+        line_printf(KERN_CONT "%c", c);
     }
 }
 
@@ -212,7 +226,7 @@ static void monitor_step(void)
     char line[LINE_MAX];
     char *argv[ARGV_MAX + 1];
 
-    monitor_printf("irqlab> ");
+    line_printf("irqlab> ");
     size_t dropped = read_line(line);
     if (dropped > 0) {
         monitor_printf("line too long (%zu characters, at most %d); ignored\n",

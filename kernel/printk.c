@@ -2,6 +2,7 @@
 #include "kernel/printk.h"
 #include "kernel/hardirq.h"
 #include "kernel/vsprintf.h"
+#include "kernel/time.h"
 #include "drivers/serial.h"
 #include "arch/x86_64/percpu.h"
 
@@ -43,7 +44,7 @@ static void console_unlock(bool taken)
         __atomic_store_n(&console_owner, -1, __ATOMIC_RELEASE);
 }
 
-/* Whether the next character starts a new line (and so needs the CPU prefix). */
+/* Whether the next character starts a new line (and so needs the prefix). */
 static bool at_line_start = true;
 
 /*
@@ -64,7 +65,30 @@ static void console_write(const char *s, int len)
     serial_write(s, (unsigned long)len);
 }
 
-static void console_emit(const char *s, int len, bool cont)
+/*
+ * Linux's line prefix with CONFIG_PRINTK_TIME and CONFIG_PRINTK_CALLER:
+ * "[%5lu.%06lu]" seconds.microseconds since boot, then "[%6s]" the caller,
+ * then one space: "[    5.034954][    C0] ". Linux names a task caller
+ * "T<pid>" and an interrupt-context caller "C<cpu>"; irqlab always names
+ * the CPU, because which CPU said something is what its labs are about.
+ * The time is when printk() was called, so every line of one message
+ * carries the same stamp, as in Linux; it is 0 until the TSC is calibrated.
+ */
+static int printk_prefix(char *buf, int size, uint64_t ns, unsigned cpu)
+{
+    char caller[12];
+
+    ksnprintf(caller, sizeof caller, "C%u", cpu);
+    return ksnprintf(buf, (unsigned long)size, "[%5lu.%06lu][%6s] ", (unsigned long)(ns / NSEC_PER_SEC),
+                     (unsigned long)(ns % NSEC_PER_SEC / NSEC_PER_USEC), caller);
+}
+
+/*
+ * Write len bytes of one message. prefixed: start each line with the
+ * printk prefix (kernel messages); otherwise not (the monitor's answers).
+ * cont: the message continues the current line instead of starting one.
+ */
+static void console_emit(const char *s, int len, bool cont, bool prefixed, uint64_t ns)
 {
     unsigned cpu = smp_processor_id();
 
@@ -73,23 +97,26 @@ static void console_emit(const char *s, int len, bool cont)
         at_line_start = true;
     }
     for (int i = 0; i < len; i++) {
-        if (at_line_start && cpu != 0) {
-            /* Lines from the other CPUs say where they come from, like
-             * Linux's CONFIG_PRINTK_CALLER "[  C1]" field. */
-            char prefix[16];
-            int n = ksnprintf(prefix, sizeof prefix, "[C%u] ", cpu);
-            console_write(prefix, n);
+        if (at_line_start && prefixed) {
+            char prefix[40];
+            console_write(prefix, printk_prefix(prefix, sizeof prefix, ns, cpu));
         }
         console_write(&s[i], 1);
         at_line_start = (s[i] == '\n');
     }
 }
 
-int vprintk(const char *fmt, va_list ap)
+/*
+ * Format and write one message: the levels and KERN_CONT at the start of
+ * fmt are read as printk() reads them; the message is dropped when its
+ * level is not below console_loglevel, unless loud.
+ */
+static int console_vprintf(const char *fmt, va_list ap, bool prefixed, bool loud)
 {
     char buf[1024];
     int level = LOGLEVEL_DEFAULT;
     bool cont = false;
+    uint64_t ns = ktime_get_ns();
 
     while (fmt[0] == KERN_SOH[0] && fmt[1] != '\0') {
         if (fmt[1] >= '0' && fmt[1] <= '7')
@@ -101,17 +128,27 @@ int vprintk(const char *fmt, va_list ap)
     int len = kvsnprintf(buf, sizeof buf, fmt, ap);
     if (len >= (int)sizeof buf)
         len = sizeof buf - 1;               /* truncated: print what fits */
-    if (level >= console_loglevel)
+    if (!loud && level >= console_loglevel)
         return len;
 
     /* The console lock belongs to a CPU, so the task holding it must not be
      * preempted by another task on this CPU that prints too. */
     preempt_disable();
     bool taken = console_lock();
-    console_emit(buf, len, cont);
+    console_emit(buf, len, cont, prefixed, ns);
     console_unlock(taken);
     preempt_enable();
     return len;
+}
+
+int vprintk(const char *fmt, va_list ap)
+{
+    return console_vprintf(fmt, ap, true, false);
+}
+
+int vconsole_printf(const char *fmt, va_list ap)
+{
+    return console_vprintf(fmt, ap, false, true);
 }
 
 int printk(const char *fmt, ...)

@@ -35,6 +35,13 @@ void console_verbose(void);
 __attribute__((format(printf, 1, 2))) int printk(const char *fmt, ...);
 int vprintk(const char *fmt, va_list ap);
 
+/*
+ * Like vprintk(), whatever loglevel= says, but without the line prefix
+ * ("[    5.034954][    C0] "): for what is not a kernel message, the
+ * monitor's prompt and the echo of a typed line.
+ */
+int vconsole_printf(const char *fmt, va_list ap);
+
 /* The log buffer (kernel/printk.c): log_buf_next counts every byte the
  * console printed; the last LOG_BUF_LEN of them are in the ring log_buf. */
 #define LOG_BUF_LEN 65536

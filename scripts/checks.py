@@ -47,9 +47,11 @@ except ImportError:                     # Python < 3.11: Debian's python3-tomli
     except ImportError:
         sys.exit("irqlab: the checks need Python 3.11, or python3-tomli (apt-get install python3-tomli)")
 
+import console
 import qemu
 
 TOP = qemu.TOP
+BANNER = "irqlab: x86-64 teaching kernel, booting on CPU 0"     # kernel/main.c: the kernel's first line
 FIELDS = {"name", "title", "cmdline", "cpus", "exit", "expect", "reject", "use", "timeout", "points", "exercise",
           "hint", "ktap", "boot", "input", "qemu_args", "modes", "parallel_cpus"}
 
@@ -193,6 +195,8 @@ def judge(run, status, text, qemu_log=None):
     problems = []
     if got != c.exit:
         problems.append(f"QEMU ended with '{got}' (status {status}), expected '{c.exit}'")
+    if not c.input:
+        problems += unprefixed_lines(text, firmware_prints=c.boot == "iso")
     for e in run.expect():
         if e not in text:
             problems.append(f"missing expected line: {e}")
@@ -206,16 +210,28 @@ def judge(run, status, text, qemu_log=None):
         results += [(ok, f"{run.id}/{case}", "" if ok else f"KTAP case failed: {case}") for ok, case in cases]
     ok = not problems
     if not ok:
-        verdicts = re.findall(r"^(?:\[C\d+\] )?(\w+/\w+: (?:(?:NOT )?REPRODUCED|INVALID): .*)$", text, re.M)
+        verdicts = [m.group(0) for m in map(re.compile(r"\w+/\w+: (?:(?:NOT )?REPRODUCED|INVALID): .*").fullmatch,
+                                            console.lines(text)) if m]
         if verdicts:
             problems.append(f"the lab's verdict: {verdicts[-1]}")
     results.insert(0, (ok, run.id, "\n".join(problems)))
     return results
 
 
+def unprefixed_lines(text, firmware_prints):
+    """Every line the kernel prints is a printk line, with Linux's prefix (kernel/printk.c), in a run
+    nobody typed into. A direct boot's firmware (qboot) prints nothing; GRUB's lines come before the
+    kernel's first line, so an ISO boot is read from there. Returns the problems."""
+    lines = text.splitlines()
+    if firmware_prints:
+        lines = lines[next((n for n, line in enumerate(lines) if console.strip(line) == BANNER), len(lines)):]
+    bad = next((line for line in lines if not console.PREFIX.match(line)), None)
+    return [f"a line without the printk prefix '[    s.us][    Cn] ': {bad!r}"] if bad is not None else []
+
+
 def ktap_results(text):
     """KTAP: a 'KTAP version 1' header, a plan 1..N, then exactly N results numbered 1..N."""
-    lines = text.splitlines()
+    lines = console.lines(text)
     if "KTAP version 1" not in lines:
         return ["no 'KTAP version 1' header"], []
     plan = next((int(m.group(1)) for m in map(lambda l: re.fullmatch(r"1\.\.(\d+)", l), lines) if m), None)

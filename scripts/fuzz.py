@@ -32,6 +32,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import console  # noqa: E402
 import qemu  # noqa: E402
 
 TOP = qemu.TOP
@@ -128,7 +129,7 @@ def judge_cmdline(case, status, text):
     if name != "pass":
         return "FAILURE", f"ended '{name}', expected pass"
     if not quiet:
-        said = [l for l in text.splitlines() if l.startswith("cmdline:")]
+        said = [l for l in console.lines(text) if l.startswith("cmdline:")]
         for key in bad:
             if not any(f"'{key}" in l or f"{key}=" in l for l in said):
                 return "FAILURE", f"silent acceptance: nothing names '{key}'"
@@ -313,7 +314,7 @@ def common_failure(status, text):
 
 
 def clear_stop(text):
-    lines = [l for l in text.splitlines() if l.strip()]
+    lines = [l for l in console.lines(text) if l.strip()]
     i = next((n for n, l in enumerate(lines) if "irqlab: boot stopped" in l), None)
     return i is not None and i > 0 and len(lines[i - 1]) > 20
 

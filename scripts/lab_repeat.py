@@ -10,6 +10,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import console  # noqa: E402
 import qemu  # noqa: E402
 
 
@@ -32,9 +33,9 @@ def main():
     for i in range(1, a.n + 1):
         log = os.path.join("build", "test-logs", f"repeat-{a.lab}-{a.variant}-{a.cpus}-{i}.log")
         status, text, _ = qemu.boot(f"lab={a.lab} variant={a.variant}", a.cpus, timeout=a.timeout, log=log, mode=mode)
-        # The verdict may come from any CPU: lines from CPUs other than 0 carry a "[Cn] " prefix.
-        found = re.findall(rf"^(?:\[C\d+\] )?({re.escape(a.lab)}/{re.escape(a.variant)}: (?:REPRODUCED|NOT REPRODUCED|INVALID))",
-                           text, re.M)
+        # The verdict may come from any CPU: it is read after the printk prefix.
+        verdict_re = re.compile(rf"({re.escape(a.lab)}/{re.escape(a.variant)}: (?:REPRODUCED|NOT REPRODUCED|INVALID))")
+        found = [m.group(1) for m in map(verdict_re.match, console.lines(text)) if m]
         verdict = found[-1] if found else f"no verdict ({qemu.explain(status)})"
         seen[verdict] += 1
         print(f"run {i}: {verdict}", flush=True)

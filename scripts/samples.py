@@ -31,11 +31,11 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import console  # noqa: E402
 import qemu  # noqa: E402
 
 BEGIN = re.compile(r"^<!-- BEGIN OUTPUT make run LAB=(\w+) VARIANT=(\w+) CPUS=([1-8]) -->$")
 END = "<!-- END OUTPUT -->"
-CPU = r"(?:\[C\d+\] )?"
 NUMBER = re.compile(r"0x[0-9a-f]+|\d+(?:\.\d+)?")     # hex too: code offsets move when the kernel changes
 MATCH = {"identical": "the page's lines, to the byte", "numbers": "the page's lines; only numbers differ",
          "order": "the page's lines; numbers differ, and lines close in time swapped places"}
@@ -75,15 +75,17 @@ def find(page):
 
 
 def excerpt(text, lab, variant):
-    """The lab's part of a run's output: its own lines ("lab: ..."), its timeline rows and its verdict line."""
+    """The lab's part of a run's output, as printed (printk prefix included): its own lines ("lab: ..."),
+    its timeline rows and its verdict line."""
     keep, in_timeline = [], False
     for line in text.splitlines():
-        if re.match(rf"{CPU}lab: ", line):
+        said = console.strip(line)
+        if said.startswith("lab: "):
             keep.append(line)
-            in_timeline = "lab: timeline" in line
-        elif in_timeline and re.match(rf"{CPU}\s+\d+\.\d+\s+CPU\d+ ", line):
+            in_timeline = "lab: timeline" in said
+        elif in_timeline and re.match(r"\s+\d+\.\d+\s+CPU\d+ ", said):
             keep.append(line)
-        elif re.match(rf"{CPU}{re.escape(lab)}/{re.escape(variant)}: [A-Z][A-Z ]*: ", line):
+        elif re.match(rf"{re.escape(lab)}/{re.escape(variant)}: [A-Z][A-Z ]*: ", said):
             keep.append(line)
             in_timeline = False
         else:

@@ -183,17 +183,37 @@ static bool line_has(const char *line, const char *word)
     return false;
 }
 
+/* The CPU a console line names in its printk prefix ("[    5.034954][    C2] "), or -1. */
+static int line_cpu(const char *line)
+{
+    const char *p = line;
+
+    while (*p && !(p[0] == ']' && p[1] == '['))
+        p++;
+    if (!*p)
+        return -1;
+    for (p += 2; *p == ' '; p++)
+        ;
+    if (*p++ != 'C' || *p < '0' || *p > '9')
+        return -1;
+    int cpu = 0;
+    while (*p >= '0' && *p <= '9')
+        cpu = cpu * 10 + (*p++ - '0');
+    return *p == ']' ? cpu : -1;
+}
+
 /*
  * Read what the console printed from byte `from` on, line by line: every
  * "NMI backtrace for cpu N" block must end ("</TASK>") before the next
- * begins. Returns the number of whole blocks, or -1 at the first line of
- * one block printed inside another.
+ * begins, and every line of it must come from the CPU that began it (the
+ * printk prefix names it). Returns the number of whole blocks, or -1 at the
+ * first line of one block printed inside another.
  */
 static int count_backtrace_blocks(unsigned long from)
 {
     char line[160];
     unsigned len = 0;
-    int blocks = 0;
+    int blocks = 0, owner = -1;
     bool open = false;
 
     for (unsigned long i = from; i < log_buf_next; i++) {
@@ -209,6 +229,9 @@ static int count_backtrace_blocks(unsigned long from)
             if (open)
                 return -1;
             open = true;
+            owner = line_cpu(line);
+        } else if (open && line_cpu(line) != owner) {
+            return -1;
         } else if (open && line_has(line, "</TASK>")) {
             open = false;
             blocks++;
