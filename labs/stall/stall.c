@@ -144,6 +144,8 @@ static struct {
     unsigned long gp_held;              /* a grace period that needed CPU 1's quiescent state */
     /* the wait_irqs_* pair */
     bool ready[2];
+    unsigned long cross_cf_at_ready[2];         /* each CPU's call-function IRQs before either sent */
+    bool cross_if[2];                           /* IF as each CPU read it just before its flush */
     uint64_t cross_sent_ns[2], cross_done_ns[2];
 } obs;
 
@@ -154,10 +156,10 @@ DEFINE_SPINLOCK(sched_lock);            /* taprio's q->current_entry_lock: the s
 static struct hrtimer advance_timer;
 static uint64_t page_old, page_new;
 
-/* CPU 0's interrupts taken on both call-function vectors of the configuration. */
-static unsigned long cpu0_call_function_irqs(void)
+/* A CPU's interrupts taken on both call-function vectors of the configuration. */
+static unsigned long call_function_irqs(unsigned cpu)
 {
-    const uint64_t *c = percpu_area[0].irq_count;
+    const uint64_t *c = percpu_area[cpu].irq_count;
 
     return lab_hook(LAB_HOOK_CALL_FUNCTION_LOWVEC) ? c[CALL_FUNCTION_LOW_VECTOR] + c[CALL_FUNCTION_SINGLE_LOW_VECTOR]
                                 : c[CALL_FUNCTION_VECTOR] + c[CALL_FUNCTION_SINGLE_VECTOR];
@@ -195,7 +197,7 @@ static void stall_rendezvous(void)
     lab_event("callback: lock held, IF=0, waiting for CPU 1's IPI");
     while (!call_function_ipi_pending() || (obs.cfg->nic && !apic_vector_pending(STALL_LAB_NIC_VECTOR)))
         cpu_relax();
-    OBS_SET(cf_irqs_at_rv, cpu0_call_function_irqs());
+    OBS_SET(cf_irqs_at_rv, call_function_irqs(0));
     OBS_SET(flushes_at_rv, percpu_area[0].tlb_remote_flushes);
     OBS_SET(rendezvous_done, true);
     lab_event("callback: IPI pending in IRR (class %#x)%s",
@@ -301,7 +303,7 @@ static enum hrtimer_restart stall_advance_sched(struct hrtimer *timer)
         OBS_SET(cb_sti, obs.cb_sti + sti);
         OBS_SET(cb_sti_ip, hardirq_sti_last_ip(0));
     }
-    if (rendezvous_now && cpu0_call_function_irqs() != obs.cf_irqs_at_rv &&
+    if (rendezvous_now && call_function_irqs(0) != obs.cf_irqs_at_rv &&
         percpu_area[0].tlb_remote_flushes != obs.flushes_at_rv) {
         OBS_SET(nested_flush, true);
         lab_event("callback: flush ran nested in it (depth 2): the IPI came in the window");
@@ -562,21 +564,29 @@ static int stall_cpu1(void *unused)
 
 /* ---------------------------------------------------------------- the wait_irqs_* pair */
 
+LAB_REMOVABLE(stall, cross_irqs_off, "the wait_irqs_off pair leaves IRQs on around its flushes");
+
+/* One CPU of the pair: line up with the other, flush, wait for the ack. */
 static void cross_flush(unsigned me)
 {
     unsigned long flags = 0;
+    bool irqs_off = obs.cfg->irqs_off && !lab_removed("cross_irqs_off");
 
-    if (obs.cfg->irqs_off)
+    if (irqs_off)
         local_irq_save(flags);
+    /* Counted before this CPU says it is ready: the other CPU sends only
+     * after that, so whatever it sends arrives after this count. */
+    OBS_SET(cross_cf_at_ready[me], call_function_irqs(me));
     OBS_SET(ready[me], true);
     while (!OBS_GET(ready[!me]))
         cpu_relax();
+    OBS_SET(cross_if[me], !arch_irqs_disabled());
     OBS_SET(cross_sent_ns[me], ktime_get_ns());
-    lab_event("CPU %u: flush_tlb_range() with IRQs %s", me, obs.cfg->irqs_off ? "off" : "on");
+    lab_event("CPU %u: flush_tlb_range() with IRQs %s", me, arch_irqs_disabled() ? "off" : "on");
     flush_tlb_range(STALL_VA, STALL_VA + PAGE_SIZE);
     OBS_SET(cross_done_ns[me], ktime_get_ns());
     lab_event("CPU %u: flush acknowledged", me);
-    if (obs.cfg->irqs_off)
+    if (irqs_off)
         local_irq_restore(flags);
 }
 
@@ -788,7 +798,7 @@ static enum lab_verdict judge_flush(struct lab_run *r, char *ev, unsigned long s
                             "nothing the lab observed says why";
         ksnprintf(ev, size, "CPU 1 waited %lu ms; CPU 0 took %lu call-function IPIs: %s, IF=0; "
                   "max %lu callbacks per interrupt%s",
-                  obs.ipi_sent_ns ? ms_since(obs.ipi_sent_ns) : 0, cpu0_call_function_irqs() - obs.cf_irqs_at_rv,
+                  obs.ipi_sent_ns ? ms_since(obs.ipi_sent_ns) : 0, call_function_irqs(0) - obs.cf_irqs_at_rv,
                   where, obs.cb_per_irq_max, nic);
         return obs.ipi_sent_ns ? LAB_REPRODUCED : LAB_NOT_REPRODUCED;
     }
@@ -847,19 +857,62 @@ static enum lab_verdict judge_exercise(struct lab_run *r, char *ev, unsigned lon
     return LAB_REPRODUCED;
 }
 
+/*
+ * The wait_irqs_* pair's claim, as conditions on what each CPU did:
+ * - both sent a flush, each with the IF the variant asks for, read by the
+ *   CPU itself just before it sent;
+ * - wait_irqs_off (REPRODUCED): neither flush was acknowledged, and neither
+ *   CPU took a call-function IPI since the handshake: IF=0 kept each CPU's
+ *   IPI out of the other, so each waits for an acknowledgment only the
+ *   other can give;
+ * - wait_irqs_on (NOT REPRODUCED): both were acknowledged, each CPU took at
+ *   least one call-function IPI since the handshake (it ran the other's
+ *   flush while it waited), and no detector had to stop the run.
+ * Anything else is INVALID, naming the condition that failed.
+ */
 static enum lab_verdict judge_cross(struct lab_run *r, char *ev, unsigned long size)
 {
-    if (!obs.cross_done_ns[0] || !obs.cross_done_ns[1]) {
-        ksnprintf(ev, size, "CPU 0 %s, CPU 1 %s: each waits with IF=0 for an acknowledgment only the other "
-                  "can give, %lu ms so far", obs.cross_done_ns[0] ? "done" : "waits",
-                  obs.cross_done_ns[1] ? "done" : "waits", ms_since(obs.cross_sent_ns[0]));
+    bool want_if = !obs.cfg->irqs_off;
+    unsigned long took[2];
+
+    for (unsigned cpu = 0; cpu < 2; cpu++) {
+        if (!OBS_GET(cross_sent_ns[cpu])) {
+            ksnprintf(ev, size, "CPU %u never sent its flush", cpu);
+            return LAB_INVALID;
+        }
+        if (OBS_GET(cross_if[cpu]) != want_if) {
+            ksnprintf(ev, size, "CPU %u sent its flush with IF=%d; the variant waits with IF=%d", cpu,
+                      OBS_GET(cross_if[cpu]), want_if);
+            return LAB_INVALID;
+        }
+        took[cpu] = call_function_irqs(cpu) - OBS_GET(cross_cf_at_ready[cpu]);
+    }
+    bool done0 = OBS_GET(cross_done_ns[0]) != 0, done1 = OBS_GET(cross_done_ns[1]) != 0;
+    if (!done0 || !done1) {
+        if (took[0] || took[1]) {
+            ksnprintf(ev, size, "CPU %u took %lu call-function IPI(s) since the handshake, yet CPU %u's flush "
+                      "was never acknowledged", took[0] ? 0 : 1, took[0] ? took[0] : took[1], took[0] ? 1 : 0);
+            return LAB_INVALID;
+        }
+        ksnprintf(ev, size, "CPU 0 %s, CPU 1 %s, each sent with IF=%d and took 0 call-function IPIs since: each "
+                  "waits for an acknowledgment only the other can give, %lu ms so far", done0 ? "done" : "waits",
+                  done1 ? "done" : "waits", want_if, ms_since(obs.cross_sent_ns[0]));
         return LAB_REPRODUCED;
     }
-    ksnprintf(ev, size, "both flushes acked (CPU 0 in %lu us, CPU 1 in %lu us): each took the other's IPI "
-              "while waiting; GP %lu ended",
+    if (!took[0] || !took[1]) {
+        ksnprintf(ev, size, "both flushes acked, but CPU %u took no call-function IPI: its flush did not come "
+                  "through an IPI it took while waiting", took[0] ? 1 : 0);
+        return LAB_INVALID;
+    }
+    if (r->stopped_by) {
+        ksnprintf(ev, size, "both flushes acked, yet %s stopped the run", r->stopped_by);
+        return LAB_INVALID;
+    }
+    ksnprintf(ev, size, "both flushes acked (CPU 0 in %lu us, CPU 1 in %lu us), each sent with IF=%d and took the "
+              "other's IPI while waiting (%lu and %lu call-function IPIs); GP %lu ended",
               (obs.cross_done_ns[0] - obs.cross_sent_ns[0]) / NSEC_PER_USEC,
-              (obs.cross_done_ns[1] - obs.cross_sent_ns[1]) / NSEC_PER_USEC, obs.gp_held);
-    return r->stopped_by ? LAB_REPRODUCED : LAB_NOT_REPRODUCED;
+              (obs.cross_done_ns[1] - obs.cross_sent_ns[1]) / NSEC_PER_USEC, want_if, took[0], took[1], obs.gp_held);
+    return LAB_NOT_REPRODUCED;
 }
 
 /* ---------------------------------------------------------------- the variants */
