@@ -77,8 +77,11 @@ static struct {
     unsigned cpu_x, cpu_y;
     int x_holds_vmap, y_holds_pcpu;     /* handshake flags */
     int handler_entered;
+    bool handler_if;            /* IF in X's handler, read there */
     int pcpu_owner_at_irq;      /* pcpu_lock.owner_cpu when X's handler came in */
+    int vmap_owner_at_irq;      /* vmap_lock.owner_cpu then */
     int vmap_owner_at_wait;     /* vmap_lock.owner_cpu when Y started waiting for it */
+    bool y_if;                  /* IF on Y then, read there */
 } obs;
 
 /* ---------------------------------------------------------------- the code under test */
@@ -340,6 +343,8 @@ static void deadlock_interrupt(struct pt_regs *regs)
 {
     (void)regs;
     obs.pcpu_owner_at_irq = __atomic_load_n(&pcpu_lock.owner_cpu, __ATOMIC_RELAXED);
+    obs.vmap_owner_at_irq = __atomic_load_n(&vmap_lock.owner_cpu, __ATOMIC_RELAXED);
+    obs.handler_if = !arch_irqs_disabled();
     __atomic_store_n(&obs.handler_entered, 1, __ATOMIC_RELEASE);
     lab_event("X handler: pcpu_free() wants pcpu_lock, held by CPU%d", obs.pcpu_owner_at_irq);
     spin_lock(&pcpu_lock);
@@ -355,11 +360,21 @@ static int cpu_x_thread(void *unused)
     __atomic_store_n(&obs.x_holds_vmap, 1, __ATOMIC_RELEASE);
     while (!__atomic_load_n(&obs.y_holds_pcpu, __ATOMIC_ACQUIRE))
         cpu_relax();
-    lab_event("X: Y holds pcpu_lock; my device interrupts me now");
-    apic_icr_write(APIC_DEST_SELF | APIC_DM_FIXED | IRQ_INVERSION_VECTOR, 0);
-    while (!__atomic_load_n(&obs.handler_entered, __ATOMIC_ACQUIRE))
-        cpu_relax();
-    spin_unlock(&vmap_lock);            /* never reached: the handler does not return */
+    if (lab_removed("irq")) {
+        unsigned long flags;
+
+        lab_event("X: pcpu_free() in the task with IRQs off (lab_remove=irq): no handler runs");
+        local_irq_save(flags);
+        spin_lock(&pcpu_lock);          /* Y holds it: X spins here, IF=0, in task context */
+        spin_unlock(&pcpu_lock);
+        local_irq_restore(flags);
+    } else {
+        lab_event("X: Y holds pcpu_lock; my device interrupts me now");
+        apic_icr_write(APIC_DEST_SELF | APIC_DM_FIXED | IRQ_INVERSION_VECTOR, 0);
+        while (!__atomic_load_n(&obs.handler_entered, __ATOMIC_ACQUIRE))
+            cpu_relax();
+    }
+    spin_unlock(&vmap_lock);            /* never reached: X never gets pcpu_lock */
     return 0;
 }
 
@@ -374,6 +389,7 @@ static int cpu_y_thread(void *unused)
     spin_lock_irqsave(&pcpu_lock, flags);
     __atomic_store_n(&obs.y_holds_pcpu, 1, __ATOMIC_RELEASE);
     obs.vmap_owner_at_wait = __atomic_load_n(&vmap_lock.owner_cpu, __ATOMIC_RELAXED);
+    obs.y_if = !arch_irqs_disabled();
     lab_event("Y: growing the map: spin_lock(vmap_lock), held by CPU%d", obs.vmap_owner_at_wait);
     spin_lock(&vmap_lock);
     spin_unlock(&vmap_lock);            /* never reached */
@@ -390,7 +406,7 @@ static void lab_irq_inversion_deadlock_run(struct lab_run *r)
     setup(deadlock_interrupt);
     obs.cpu_x = 1;
     obs.cpu_y = 2;
-    obs.pcpu_owner_at_irq = obs.vmap_owner_at_wait = -1;
+    obs.pcpu_owner_at_irq = obs.vmap_owner_at_irq = obs.vmap_owner_at_wait = -1;
     __atomic_store_n(&debug_locks, false, __ATOMIC_RELEASE);
     printk("lab: lockdep is off for this run: the hang itself, not the report\n");
     lab_short_watchdog_thresh(1);
@@ -404,23 +420,46 @@ static void lab_irq_inversion_deadlock_run(struct lab_run *r)
         msleep(100);
 }
 
+/*
+ * The deadlock variant's claim, as conditions on what the machine did:
+ * X's device interrupt came in while X held vmap_lock, and its handler
+ * (IF=0, an interrupt gate) waits for pcpu_lock, which Y held; Y, IF=0,
+ * waits for vmap_lock, which X held; both locks are still held by them
+ * now (neither CPU moved); and the hard-lockup detector reported X. Any
+ * condition that fails makes the run INVALID, named.
+ */
 static enum lab_verdict lab_irq_inversion_deadlock_judge(struct lab_run *r, char *evidence, unsigned long size)
 {
     const struct detector_event *ev = detector_find_event("Hard LOCKUP", r->start_ns);
+    int x = (int)obs.cpu_x, y = (int)obs.cpu_y;
+    int pcpu_now = __atomic_load_n(&pcpu_lock.owner_cpu, __ATOMIC_RELAXED);
+    int vmap_now = __atomic_load_n(&vmap_lock.owner_cpu, __ATOMIC_RELAXED);
 
     if (ev)
         lab_event("judge: the Hard LOCKUP headline about CPU%u came from CPU%u at %lu ms", ev->cpu, ev->by_cpu,
                   (unsigned long)((ev->ns - r->start_ns) / 1000000));
-    if (ev && ev->cpu == obs.cpu_x && obs.handler_entered && obs.pcpu_owner_at_irq == (int)obs.cpu_y &&
-        obs.vmap_owner_at_wait == (int)obs.cpu_x) {
-        ksnprintf(evidence, size, "Hard LOCKUP of CPU%u (by CPU%u): its handler waits for pcpu_lock (CPU%u), "
-                  "CPU%u waits for vmap_lock (CPU%u)", ev->cpu, ev->by_cpu, obs.cpu_y, obs.cpu_y, obs.cpu_x);
+    if (!obs.handler_entered)
+        ksnprintf(evidence, size, "CPU%d's device interrupt never ran its handler: no lock was taken in hardirq "
+                  "(stopped by %s)", x, r->stopped_by ? r->stopped_by : "nothing");
+    else if (obs.handler_if || obs.vmap_owner_at_irq != x || obs.pcpu_owner_at_irq != y)
+        ksnprintf(evidence, size, "CPU%d's handler ran with IF=%d, vmap_lock held by CPU%d, pcpu_lock by CPU%d; "
+                  "the claim needs IF=0, CPU%d and CPU%d", x, obs.handler_if, obs.vmap_owner_at_irq,
+                  obs.pcpu_owner_at_irq, x, y);
+    else if (obs.y_if || obs.vmap_owner_at_wait != x)
+        ksnprintf(evidence, size, "CPU%d began to wait for vmap_lock with IF=%d, held by CPU%d; the claim needs "
+                  "IF=0 and CPU%d", y, obs.y_if, obs.vmap_owner_at_wait, x);
+    else if (pcpu_now != y || vmap_now != x)
+        ksnprintf(evidence, size, "the cycle broke: pcpu_lock is held by CPU%d and vmap_lock by CPU%d now",
+                  pcpu_now, vmap_now);
+    else if (!ev || (int)ev->cpu != x)
+        ksnprintf(evidence, size, "no Hard LOCKUP report about CPU%d (stopped by %s)", x,
+                  r->stopped_by ? r->stopped_by : "nothing");
+    else {
+        ksnprintf(evidence, size, "Hard LOCKUP of CPU%u (by CPU%u): its handler (IF=0) waits for pcpu_lock, "
+                  "held by CPU%d; CPU%d (IF=0) waits for vmap_lock, held by CPU%d", ev->cpu, ev->by_cpu, y, y, x);
         return LAB_REPRODUCED;
     }
-    ksnprintf(evidence, size, "no deadlock seen: stopped by %s, handler entered %d, pcpu owner %d, vmap owner %d",
-              r->stopped_by ? r->stopped_by : "nothing", obs.handler_entered, obs.pcpu_owner_at_irq,
-              obs.vmap_owner_at_wait);
-    return LAB_NOT_REPRODUCED;
+    return LAB_INVALID;
 }
 
 /* ---------------------------------------------------------------- the exercise */
