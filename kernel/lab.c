@@ -315,15 +315,27 @@ void lab_wait_for(const char *what)
 /*
  * The run's deadline, a timer on the last online CPU: the lab's scenario
  * runs on CPU 0, so with 2 CPUs or more a CPU 0 stuck with IF=0 cannot
- * keep it from firing. (When every CPU spins with IF=0, no timer fires
- * anywhere, the deadline's included: only the host's timeout ends such a
- * run. An NMI-driven deadline would; irqlab has none yet.) A run the detectors did not end by then (an
- * interrupt that never came, a wait nobody answers) ends INVALID, naming
- * what it waited for, instead of hanging silently. It goes through
- * lab_detector_stop(), so a detector ending the run at the same moment
- * and the deadline cannot both finish it.
+ * keep it from firing. When every CPU spins with IF=0 no timer fires
+ * anywhere, the deadline's included; the lab's own wait loops then check
+ * the clock themselves (lab_deadline_check(), lab_spin_until()). Only a
+ * hang in which every CPU spins with IF=0 outside any lab loop (in
+ * spin_lock(), say) is left to the host's timeout: Linux's perf NMI
+ * watchdog would report it, and TCG offers no PMU to drive one. A run the
+ * detectors did not end by then (an interrupt that never came, a wait
+ * nobody answers) ends INVALID, naming what it waited for, instead of
+ * hanging silently. It goes through end_run(), so a detector ending the
+ * run at the same moment and the deadline cannot both finish it.
  */
 static struct hrtimer deadline_timer;
+static uint64_t deadline_ns;            /* when the running lab's deadline passes; 0: none */
+
+void lab_deadline_check(void)
+{
+    uint64_t when = __atomic_load_n(&deadline_ns, __ATOMIC_RELAXED);
+
+    if (when && ktime_get_ns() >= when)
+        end_run("the lab's deadline (lab_deadline=)", true);
+}
 
 static enum hrtimer_restart deadline_fn(struct hrtimer *t)
 {
@@ -362,8 +374,10 @@ void lab_run(const struct lab_variant *v)
     __atomic_store_n(&running, &run, __ATOMIC_RELEASE);
     if (!bootparam_given("lab_deadline"))
         lab_deadline = default_deadline();
-    if (lab_deadline)
+    if (lab_deadline) {
+        __atomic_store_n(&deadline_ns, run.start_ns + (uint64_t)lab_deadline * NSEC_PER_SEC, __ATOMIC_RELAXED);
         smp_call_function_single(num_online_cpus() - 1, deadline_start_on_cpu, NULL, true);
+    }
     v->run(&run);
     lab_finish(&run);
 }

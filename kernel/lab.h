@@ -54,6 +54,28 @@ void lab_wait_for(const char *what);
 extern int lab_deadline;
 
 /*
+ * End the run here, INVALID, if its deadline has passed. The deadline's
+ * timer cannot fire while every CPU spins with IF=0 (no timer fires
+ * anywhere then), so a lab's loop that may spin with IF=0 calls this on
+ * every turn: lab_spin_until() does.
+ */
+void lab_deadline_check(void);
+
+/*
+ * Spin until cond holds, naming what the run waits for (lab_wait_for())
+ * and checking the deadline on every turn.
+ */
+#define lab_spin_until(cond, what)                                              \
+    do {                                                                        \
+        lab_wait_for(what);                                                     \
+        while (!(cond)) {                                                       \
+            cpu_relax();                                                        \
+            lab_deadline_check();                                               \
+        }                                                                       \
+        lab_wait_for(NULL);                                                     \
+    } while (0)
+
+/*
  * The judges' own test (issue 11): lab_remove=NAME on the command line
  * makes the running lab leave out one step of its scenario, the mechanism
  * its variants exist to show, and the verdict must then be INVALID or flip.

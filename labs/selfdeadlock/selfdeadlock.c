@@ -227,10 +227,8 @@ static void lab_selfdeadlock_irqsave_run(struct lab_run *r)
     lab_event("task: holds dev_lock, IF=0; the device interrupts this CPU now");
     device_raises_interrupt();
     /* The handshake: the request is in the IRR, held back by IF=0. */
-    lab_wait_for("the device's vector to be pending in this CPU's IRR while the task holds dev_lock");
-    while (!apic_vector_pending(SELFDEADLOCK_VECTOR))
-        cpu_relax();
-    lab_wait_for(NULL);
+    lab_spin_until(apic_vector_pending(SELFDEADLOCK_VECTOR),
+                   "the device's vector to be pending in this CPU's IRR while the task holds dev_lock");
     obs.pending_while_held = true;
     lab_event("task: vector %#x pending in the IRR, not delivered (IF=0)", SELFDEADLOCK_VECTOR);
     spin_unlock_irqrestore(&dev_lock, flags);
