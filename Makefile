@@ -73,7 +73,7 @@ C_SRCS   := $(wildcard arch/x86_64/*.c kernel/*.c labs/*/*.c drivers/*.c tests/k
 ASM_SRCS := $(wildcard boot/*.asm arch/x86_64/*.asm)
 OBJS     := $(C_SRCS:%.c=$(BUILD)/%.o) $(ASM_SRCS:%.asm=$(BUILD)/%.o)
 
-.PHONY: all run test grade handout samples qemu-gdb gdb gdb-lab deps clean host-test check-deps lab-repeat FORCE
+.PHONY: all run test grade handout samples qemu-gdb gdb gdb-lab deps clean host-test check-deps lab-repeat lab-campaign FORCE
 all: $(BUILD)/kernel.elf $(BUILD)/irqlab.iso
 
 # ---------------------------------------------------------------- packages
@@ -250,6 +250,14 @@ handout:
 N ?= 20
 lab-repeat: check-deps $(BUILD)/kernel.elf
 	@python3 scripts/lab_repeat.py --cpus $(CPUS) -n $(N) "$(LAB)" "$(VARIANT)"
+
+# Every lab variant N times at each CPU count, two QEMUs at a time, with a busy
+# loop on every host core when HOG=1; fails if any variant's runs disagree:
+#   make lab-campaign N=20 CAMPAIGN_CPUS="2 4" HOG=1
+CAMPAIGN_CPUS ?= 2 4
+lab-campaign: check-deps $(BUILD)/kernel.elf
+	@python3 scripts/lab_campaign.py -n $(N) --cpus $(CAMPAIGN_CPUS) $(if $(filter 1,$(HOG)),--hog) \
+	    $(if $(ONLY),--only "$(ONLY)")
 
 clean:
 	rm -rf $(BUILD)

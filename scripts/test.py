@@ -91,6 +91,18 @@ def tool_tests():
             report(False, "tools/handout-unbalanced", f"accepted {bad!r}")
         except ValueError as e:
             report(why in str(e) and "x.c:1" in str(e), "tools/handout-unbalanced", "" if why in str(e) else str(e))
+    import lab_campaign
+    listed = [(lab, v) for lab, v, _, _ in lab_campaign.variants()]
+    report(listed == qemu.lab_variants(), "tools/campaign-variants", "" if listed == qemu.lab_variants() else
+           f"read expected verdicts for {len(listed)} of {len(qemu.lab_variants())} LAB_VARIANT lines")
+    texts = ((41, "[    1.000000][    C2] stall/lock_spin: REPRODUCED: x\n", "REPRODUCED"),
+             (37, "[    0.900000][    C0] lab: irq_inversion/deadlock needs 3 CPUs and this machine has 2 online\n",
+              "refused"),
+             (124, "[    0.9][    C0] stall/lock_spin: REPRODUCED in a comment\n", "no verdict (timeout)"))
+    got = [lab_campaign.verdict(*name.split("/"), status, text) for name, (status, text, _) in
+           zip(("stall/lock_spin", "irq_inversion/deadlock", "stall/lock_spin"), texts)]
+    want = [w for _, _, w in texts]
+    report(got == want, "tools/campaign-verdicts", "" if got == want else f"read {got}, expected {want}")
     path = os.path.join(LOGDIR, "bad-check.toml")
     for body, why, name in (('expct = ["typo"]\n', "unknown field(s) expct", "tools/check-unknown-field"),
                             ('modes = ["fast"]\n', "modes must be a list of deterministic and parallel",
