@@ -286,8 +286,20 @@ static enum hrtimer_restart stall_advance_sched(struct hrtimer *timer)
         /* Only CPU 1 takes the lock besides this callback. The failed
          * trylock, not a flag CPU 1 may not have set yet, says we spin. */
         if (!obs.cb_spinning) {
+            int owner;
+
+            /* spin_lock() writes the owner just after it takes the lock
+             * word, so a failed trylock can see the lock taken and no owner
+             * yet (seen in parallel mode): wait for the owner, or for the
+             * lock to be free again. */
+            while ((owner = __atomic_load_n(&sched_lock.owner_cpu, __ATOMIC_RELAXED)) < 0 &&
+                   spin_is_locked(&sched_lock))
+                cpu_relax();
             OBS_SET(cb_spinning, true);
-            lab_event("callback: spins on the lock CPU %d holds", __atomic_load_n(&sched_lock.owner_cpu, __ATOMIC_RELAXED));
+            if (owner >= 0)
+                lab_event("callback: spins on the lock CPU %d holds", owner);
+            else
+                lab_event("callback: spins on the lock; it was free again before its owner was seen");
         }
         spin_lock(&sched_lock);
     }
