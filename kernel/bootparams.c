@@ -3,6 +3,7 @@
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/smpboot.h"
 #include "kernel/acpi_boot.h"
+#include "kernel/bench.h"
 #include "kernel/cmdline.h"
 #include "kernel/detector_stop.h"
 #include "kernel/ktest.h"
@@ -42,6 +43,10 @@ static const struct kparam params[] = {
       .refused = &param_variant_refused },
     { .key = "test", .type = KPARAM_STRING, .dest = param_test, .dest_size = sizeof param_test,
       .valid_desc = "all, or one in-kernel test name", .refused = &param_test_refused },
+    { .key = "bench", .type = KPARAM_STRING, .dest = param_bench, .dest_size = sizeof param_bench,
+      .valid_desc = "all, or one benchmark group (docs/bench.md)", .refused = &param_bench_refused },
+    { .key = "bench_samples", .type = KPARAM_INT, .dest = &param_bench_samples, .min = 1, .max = BENCH_SAMPLES_MAX,
+      .given = &param_bench_samples_given, .refused = &param_bench_samples_refused },
     { .key = "ktest.filter", .type = KPARAM_STRING, .dest = param_ktest_filter,
       .dest_size = sizeof param_ktest_filter, .valid = ktest_filter_valid,
       .valid_desc = "KUnit's form speed<op><speed>: op one of < <= > >= = !=, speed one of very_slow, slow, "
