@@ -178,7 +178,8 @@ def main():
     ap = argparse.ArgumentParser(description="Run irqlab's bench= and write its table as text, JSON and a plot.")
     ap.add_argument("--cpus", type=int, default=8, help="1 to 8 (default 8: shootdowns to 1..7 CPUs)")
     ap.add_argument("--accel", default="tcg", choices=("tcg", "kvm"))
-    ap.add_argument("--samples", type=int, default=101, help="bench_samples= (default 101)")
+    # Handed to the kernel as they are: its refusal names what is valid (one place for the ranges).
+    ap.add_argument("--samples", default="101", help="bench_samples= (default 101)")
     ap.add_argument("--bench", default="all", help="bench= (default all)")
     ap.add_argument("--out", default=os.path.join("build", "bench"), help="where the files go (build/bench)")
     ap.add_argument("--timeout", type=float, default=600, help="hard limit of the boot in seconds (600)")
@@ -191,6 +192,10 @@ def main():
     else:
         if a.accel == "kvm" and not os.path.exists("/dev/kvm"):
             sys.exit("bench.py: ACCEL=kvm needs /dev/kvm, which this machine does not have; use ACCEL=tcg")
+        for key, value in (("bench", a.bench), ("bench_samples", a.samples)):
+            if not re.fullmatch(r'[^\s"]+', value):
+                sys.exit(f"bench.py: {key}={value!r}: one word, without blanks or quotes (make bench BENCH=all "
+                         "BENCH_SAMPLES=101)")
         os.makedirs(a.out, exist_ok=True)
         log = os.path.join(a.out, "console.log")
         cmdline = f"bench={a.bench} bench_samples={a.samples}"
