@@ -43,10 +43,6 @@ static const struct kparam params[] = {
       .refused = &param_variant_refused },
     { .key = "test", .type = KPARAM_STRING, .dest = param_test, .dest_size = sizeof param_test,
       .valid_desc = "all, or one in-kernel test name", .refused = &param_test_refused },
-    { .key = "bench", .type = KPARAM_STRING, .dest = param_bench, .dest_size = sizeof param_bench,
-      .valid_desc = "all, or one benchmark group (docs/bench.md)", .refused = &param_bench_refused },
-    { .key = "bench_samples", .type = KPARAM_INT, .dest = &param_bench_samples, .min = 1, .max = BENCH_SAMPLES_MAX,
-      .given = &param_bench_samples_given, .refused = &param_bench_samples_refused },
     { .key = "ktest.filter", .type = KPARAM_STRING, .dest = param_ktest_filter,
       .dest_size = sizeof param_ktest_filter, .valid = ktest_filter_valid,
       .valid_desc = "KUnit's form speed<op><speed>: op one of < <= > >= = !=, speed one of very_slow, slow, "
@@ -98,6 +94,10 @@ static const struct kparam params[] = {
       .dest_size = sizeof param_detector_stop, .valid = detector_stop_param_valid,
       .valid_desc = "auto (after a hang report, stop the machine when a test or lab runs; the default), "
                     "on (always stop) or off (report and keep running)" },
+    { .key = "bench", .type = KPARAM_STRING, .dest = param_bench, .dest_size = sizeof param_bench,
+      .valid_desc = "all, or one benchmark group (docs/bench.md)", .refused = &param_bench_refused },
+    { .key = "bench_samples", .type = KPARAM_INT, .dest = &param_bench_samples, .min = 1, .max = BENCH_SAMPLES_MAX,
+      .given = &param_bench_samples_given, .refused = &param_bench_samples_refused },
 };
 
 static void report(void *ctx, const char *msg)
