@@ -325,7 +325,7 @@ static void lab_counted_irq_guard_irqsave_race_run(struct lab_run *r)
 
     (void)r;
     setup();
-    lab_event("task: scoped_guard(spinlock_irqsave, &chain_a) { spin_lock_irqsave(&chain_b, fb); }");
+    lab_event("task: scoped_guard(spinlock_irqsave, &chain_a) { irqsave(chain_b, fb) }");
     scoped_guard(spinlock_irqsave, &chain_a) {
         spin_lock_irqsave(&chain_b, fb);
     }

@@ -53,6 +53,7 @@
  *   lock_irq_irqs_off task holds dev_lock (irqsave) and calls a helper that uses
  *                    spin_lock_irq()/spin_unlock_irq(): the unlock turns IRQs on
  *                    under dev_lock -> deadlock
+ *   irqs_off_plain_lock task: local_irq_save(); spin_lock(); handler: spin_lock() -> fine
  *   other_cpu        task: spin_lock() on CPU 0;  handler on CPU 1: spin_lock() -> the
  *                    handler waits for the task; no deadlock (the danger is same-CPU only)
  */
@@ -401,6 +402,41 @@ static enum lab_verdict lab_selfdeadlock_irqsave_both_judge(struct lab_run *r, c
               obs.pending_while_held ? "yes" : "no", obs.handled, !irqs_disabled_flags(obs.handler_flags[1]),
               obs.held_in_handler[1] ? "yes" : "no", obs.if_after_restore[1], reports);
     return LAB_INVALID;
+}
+
+LAB_VARIANT(selfdeadlock, irqs_off_plain_lock, 1, LAB_NOT_REPRODUCED,
+            "the task turns IRQs off itself (local_irq_save), then a plain spin_lock(): as safe as irqsave");
+
+/*
+ * The reply's last case: plain spin_lock() "when your code has already
+ * (separately) handled disabling interrupts". The same judge as irqsave:
+ * the interrupt waits in the IRR while the lock is held.
+ */
+static void lab_selfdeadlock_irqs_off_plain_lock_run(struct lab_run *r)
+{
+    unsigned long flags;
+
+    (void)r;
+    setup(false);
+    lab_event("task: local_irq_save(flags); spin_lock(&dev_lock)");
+    local_irq_save(flags);
+    spin_lock(&dev_lock);
+    lab_event("task: holds dev_lock, IF=0; the device interrupts this CPU now");
+    device_raises_interrupt();
+    lab_spin_until(apic_vector_pending(SELFDEADLOCK_VECTOR),
+                   "the device's vector to be pending in this CPU's IRR while the task holds dev_lock");
+    obs.pending_while_held = true;
+    lab_event("task: vector %#x pending in the IRR, not delivered (IF=0)", SELFDEADLOCK_VECTOR);
+    spin_unlock(&dev_lock);
+    local_irq_restore(flags);
+    wait_handled(2);
+    lab_event("task: after local_irq_restore(), the interrupt came in and the handler finished");
+}
+
+static enum lab_verdict lab_selfdeadlock_irqs_off_plain_lock_judge(struct lab_run *r, char *evidence,
+                                                                   unsigned long size)
+{
+    return lab_selfdeadlock_irqsave_judge(r, evidence, size);
 }
 
 static DEFINE_SPINLOCK(stats_lock);
