@@ -140,6 +140,11 @@ bool spin_is_locked(spinlock_t *lock)
     return raw_spin_is_locked(&lock->rlock);
 }
 
+bool spin_is_contended(spinlock_t *lock)
+{
+    return raw_spin_is_contended(&lock->rlock);
+}
+
 void spin_lock_irq(spinlock_t *lock)
 {
     local_irq_disable();
