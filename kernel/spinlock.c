@@ -5,6 +5,7 @@
 #include "arch/x86_64/dumpstack.h"
 #include "kernel/irq_disable.h"
 #include "kernel/printk.h"
+#include "kernel/trace.h"
 
 unsigned long spin_bug_count;
 void (*spin_bug_test_hook)(spinlock_t *lock, const char *msg);
@@ -89,7 +90,11 @@ static inline void do_spin_lock(spinlock_t *lock, unsigned long ip)
     preempt_disable();
     lock_acquire(&lock->dep_map, 0, ip);
     debug_spin_lock_before(lock);
+    trace_event(TRACE_LOCK_ACQUIRE, 0, 0, lock->dep_map.name, lock);
+    if (raw_spin_is_locked(&lock->rlock))
+        trace_event(TRACE_LOCK_CONTENDED, 0, 0, lock->dep_map.name, lock);
     raw_spin_lock(&lock->rlock);
+    trace_event(TRACE_LOCK_ACQUIRED, 0, 0, lock->dep_map.name, lock);
     debug_spin_lock_after(lock, ip);
 }
 
@@ -100,6 +105,8 @@ static inline bool do_spin_trylock(spinlock_t *lock, unsigned long ip)
         preempt_enable();
         return false;
     }
+    trace_event(TRACE_LOCK_ACQUIRE, 0, 1, lock->dep_map.name, lock);
+    trace_event(TRACE_LOCK_ACQUIRED, 0, 0, lock->dep_map.name, lock);
     debug_spin_lock_after(lock, ip);
     lock_acquire(&lock->dep_map, 1, ip);    /* a trylock cannot deadlock: recorded after */
     return true;
@@ -109,6 +116,7 @@ static inline bool do_spin_trylock(spinlock_t *lock, unsigned long ip)
 static inline void do_spin_release(spinlock_t *lock, unsigned long ip)
 {
     lock_release(&lock->dep_map, ip);
+    trace_event(TRACE_LOCK_RELEASE, 0, 0, lock->dep_map.name, lock);
     if (debug_spin_unlock(lock))
         raw_spin_unlock(&lock->rlock);
 }
