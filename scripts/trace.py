@@ -62,6 +62,10 @@ class Trace:
     def vector_name(self, v):
         return self.vectors.get(v, "NMI" if v == 2 else "")
 
+    def call_function(self, v):
+        """A call-function vector (smp_call_function_*()): the header names it "...function call..."."""
+        return "function call" in self.vector_name(v).lower()
+
     def build(self):
         """IF=0 spans, hardirq spans (with depth and the vector they nested in), lock spins and holds,
         hrtimer callbacks, IPIs matched to the entry they caused, detector reports and lab events."""
@@ -199,8 +203,7 @@ def check(trace, expectation):
     m = re.fullmatch(r"ipi (\d+)->(\d+) (never entered|entered inside (0x[0-9a-fA-F]+))", expectation.strip())
     if m:
         src, dst = int(m.group(1)), int(m.group(2))
-        sent = [i for i in trace.ipis if i["src"] == src and i["dst"] == dst and
-                "function call" in trace.vector_name(i["vector"]).lower()]
+        sent = [i for i in trace.ipis if i["src"] == src and i["dst"] == dst and trace.call_function(i["vector"])]
         if not sent:
             return False, f"CPU {src} sent CPU {dst} no call-function IPI"
         if m.group(3) == "never entered":
@@ -276,10 +279,11 @@ VECTOR_COLOURS = {0xec: "#4c72b0", 0xfb: "#dd8452", 0xfc: "#dd8452", 0x3b: "#dd8
 
 
 def focus_window(trace):
-    """(from, to) in ms around the IPI that waited longest (never taken counts as waiting to the end)."""
-    if not trace.ipis:
-        raise TraceError("--focus ipi: the trace holds no IPI")
-    i = max(trace.ipis, key=lambda i: (i["entered"] or trace.end) - i["sent"])
+    """(from, to) in ms around the call-function IPI that waited longest (never taken: waited to the end)."""
+    ipis = [i for i in trace.ipis if trace.call_function(i["vector"])]
+    if not ipis:
+        raise TraceError("--focus ipi: the trace holds no call-function IPI")
+    i = max(ipis, key=lambda i: (i["entered"] or trace.end) - i["sent"])
     t0, t1 = trace.ms(i["sent"]), trace.ms(i["entered"] or trace.end)
     pad = max(0.5, (t1 - t0) * 0.3)
     return t0 - pad, t1 + pad if i["entered"] is not None else trace.ms(trace.end)
