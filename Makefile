@@ -193,14 +193,13 @@ RUN_TRACE := $(BUILD)/trace/$(if $(LAB),$(LAB)$(if $(VARIANT),-$(VARIANT)),monit
 run: check-deps $(if $(RUN_LAB_DETERMINISTIC),$(BUILD)/kernel.elf,$(BUILD)/run.iso)
 	@echo "irqlab: booting with $(CPUS) CPUs ($(ACCEL), $(if $(filter 1,$(DETERMINISTIC)),deterministic,parallel)$(if $(RUN_THRESHOLDS),$(comma) Linux's detector thresholds$(comma) the kernel directly)); quit QEMU with Ctrl-A then X"
 	@mkdir -p $(dir $(RUN_TRACE))
-	@$(QEMU_PY) --interactive $(if $(RUN_LAB_DETERMINISTIC),$(RUN_THRESHOLDS),--iso $(BUILD)/run.iso) --cpus $(CPUS) --accel $(ACCEL) --trace $(RUN_TRACE).txt -- $(if $(RUN_LAB_DETERMINISTIC),$(RUN_CMDLINE)); \
-	status=$$?; \
-	if [ -s $(RUN_TRACE).txt ]; then \
+	@rm -f $(RUN_TRACE).txt
+	@$(QEMU_PY) --interactive $(if $(RUN_LAB_DETERMINISTIC),$(RUN_THRESHOLDS),--iso $(BUILD)/run.iso) --cpus $(CPUS) --accel $(ACCEL) --trace $(RUN_TRACE).txt -- $(if $(RUN_LAB_DETERMINISTIC),$(RUN_CMDLINE))
+	@if [ -s $(RUN_TRACE).txt ]; then \
 	    echo "irqlab: trace: $(RUN_TRACE).txt"; \
 	    $(PLOT_PY) scripts/trace.py $(RUN_TRACE).txt --out $(RUN_TRACE) --title "$(or $(LAB),monitor)$(if $(VARIANT),/$(VARIANT)), $(CPUS) CPUs" && \
 	    echo "irqlab: zoom in with: $(PLOT_PY) scripts/trace.py $(RUN_TRACE).txt --png FILE --from MS --to MS (or --focus ipi)"; \
-	fi; \
-	exit $$status
+	fi
 
 # The two trace pictures on the stall lab's page, from real runs (2 CPUs, deterministic,
 # the lab's own thresholds): lock_spin whole, broken_restore around its IPI.

@@ -256,7 +256,7 @@ static void flush_smp_call_function_queue(void)
             csd_unlock(csd);
             func(info);
         }
-        trace_event(TRACE_CSD_EXIT, smp_processor_id(), 0, func, NULL);
+        trace_event(TRACE_CSD_EXIT, 0, 0, func, NULL);    /* not csd->src: an unlocked csd may be reused */
         csd_lock_record(NULL);
     }
 }

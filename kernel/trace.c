@@ -163,8 +163,10 @@ static void dump_event(unsigned cpu, const struct trace_rec *e)
         out(" cpu=%u func=%ps\n", e->a, e->p);
         break;
     case TRACE_CSD_ENTRY:
-    case TRACE_CSD_EXIT:
         out(" src=%u func=%ps\n", e->a, e->p);
+        break;
+    case TRACE_CSD_EXIT:
+        out(" func=%ps\n", e->p);
         break;
     case TRACE_CSD_UNLOCK:
         out(" src=%u\n", e->a);

@@ -25,7 +25,7 @@ enum trace_type {
     TRACE_IPI_SEND,             /* ipi:ipi_send_cpu: an IPI (vector b) to CPU a, from ip */
     TRACE_CSD_QUEUE,            /* csd:csd_queue_cpu: func queued for CPU a */
     TRACE_CSD_ENTRY,            /* csd:csd_function_entry: func starts (queued by CPU a) */
-    TRACE_CSD_EXIT,             /* csd:csd_function_exit */
+    TRACE_CSD_EXIT,             /* csd:csd_function_exit: func returned */
     TRACE_CSD_UNLOCK,           /* the csd is unlocked: CPU a's csd_lock_wait() may return */
     TRACE_LOCK_ACQUIRE,         /* lock:lock_acquire: about to take a lock (b: trylock) */
     TRACE_LOCK_CONTENDED,       /* lock:lock_contended: it is held, we spin */

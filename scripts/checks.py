@@ -300,7 +300,7 @@ def judge_trace(run, path):
         if not ok:
             problems.append(f"trace: expected '{run.fill(x)}': {found} ({path})")
     prefix = path[:-len(".txt")]
-    p = subprocess.run([PLOT_PY, os.path.join(TOP, "scripts", "trace.py"), path, "--out", prefix, "--focus", "ipi"],
+    p = subprocess.run([PLOT_PY, os.path.join(TOP, "scripts", "trace.py"), path, "--out", prefix],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if p.returncode:
         return problems + [f"trace.py could not draw or export the trace: {p.stdout.strip()}"]

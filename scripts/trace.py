@@ -37,7 +37,7 @@ EVENT_NAMES = ("irq_disable", "irq_enable", "irq_handler_entry", "irq_handler_ex
                "sched_switch", "detector", "lab")
 
 
-class TraceError(Exception):
+class TraceError(ValueError):
     """A trace or an expectation the tool cannot read: the message names the file and line, or the valid forms."""
 
 
