@@ -81,11 +81,13 @@ static bool debug_spin_unlock(spinlock_t *lock)
 
 /*
  * The steps every lock and unlock function below shares; ip is the caller's.
+ * Always inlined (the tracer's calls made gcc outline them), so a CPU
+ * spinning on a lock is in spin_lock() itself, as its backtraces say.
  * Holding a spinlock disables preemption, as in Linux: the owner check and
  * lockdep's held-lock stacks are per CPU, and another task on this CPU must
  * not run (and try the same lock) while we hold it.
  */
-static inline void do_spin_lock(spinlock_t *lock, unsigned long ip)
+static inline __attribute__((always_inline)) void do_spin_lock(spinlock_t *lock, unsigned long ip)
 {
     preempt_disable();
     lock_acquire(&lock->dep_map, 0, ip);
@@ -98,7 +100,7 @@ static inline void do_spin_lock(spinlock_t *lock, unsigned long ip)
     debug_spin_lock_after(lock, ip);
 }
 
-static inline bool do_spin_trylock(spinlock_t *lock, unsigned long ip)
+static inline __attribute__((always_inline)) bool do_spin_trylock(spinlock_t *lock, unsigned long ip)
 {
     preempt_disable();
     if (!raw_spin_trylock(&lock->rlock)) {
@@ -113,7 +115,7 @@ static inline bool do_spin_trylock(spinlock_t *lock, unsigned long ip)
 }
 
 /* Release the lock, but stay non-preemptible: the caller enables preemption. */
-static inline void do_spin_release(spinlock_t *lock, unsigned long ip)
+static inline __attribute__((always_inline)) void do_spin_release(spinlock_t *lock, unsigned long ip)
 {
     lock_release(&lock->dep_map, ip);
     trace_event(TRACE_LOCK_RELEASE, 0, 0, lock->dep_map.name, lock);
@@ -121,7 +123,7 @@ static inline void do_spin_release(spinlock_t *lock, unsigned long ip)
         raw_spin_unlock(&lock->rlock);
 }
 
-static inline void do_spin_unlock(spinlock_t *lock, unsigned long ip)
+static inline __attribute__((always_inline)) void do_spin_unlock(spinlock_t *lock, unsigned long ip)
 {
     do_spin_release(lock, ip);
     preempt_enable();
