@@ -101,7 +101,7 @@ bool trace_peek(unsigned cpu, uint64_t n, enum trace_type *type, const void **p)
  */
 #define DEBUGCON_PORT 0xe9
 
-static bool debugcon_present(void)
+bool trace_channel_present(void)
 {
     return inb(DEBUGCON_PORT) == DEBUGCON_PORT;
 }
@@ -202,7 +202,7 @@ bool trace_dump(void)
     bool was_on = __atomic_load_n(&trace_enabled, __ATOMIC_ACQUIRE);
     unsigned cpu;
 
-    if (!debugcon_present())
+    if (!trace_channel_present())
         return false;
     trace_stop();                       /* the dump must not trace itself, nor the rings move under it */
     out("# irqlab trace 1\n");

@@ -13,9 +13,10 @@
  * where the story is. Recording takes no lock and runs in any context
  * (task, hardirq, NMI): one atomic add on this CPU's ring head.
  *
- * Off (the default outside a lab), a trace_*() call is one load and a
+ * Off (the default), a trace_event() call is one load and a
  * predicted-not-taken branch, as a disabled Linux tracepoint is a patched
- * nop. lab_run() turns it on for every run and writes it out at the end.
+ * nop. lab_run() turns it on for every run that has a debugcon to write it
+ * to (make run always does) and writes it out at the end.
  */
 enum trace_type {
     TRACE_IRQ_DISABLE,          /* preemptirq:irq_disable: IF went 1 -> 0 at ip */
@@ -61,6 +62,13 @@ void trace_start(uint64_t zero_ns);
 void trace_stop(void);
 /* Empty the rings. */
 void trace_clear(void);
+
+/*
+ * QEMU has a debugcon to take the trace (scripts/qemu.py --trace). lab_run()
+ * traces only then: each event costs guest time (docs/trace.md), and a
+ * run nobody will read the trace of should run as it always did.
+ */
+bool trace_channel_present(void);
 
 /*
  * Write the rings to QEMU's debugcon (port 0xe9, `--trace FILE` in
