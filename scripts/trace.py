@@ -143,8 +143,9 @@ def parse(path):
     if not lines or lines[0] != "# irqlab trace 1":
         raise TraceError(f"{path}: not an irqlab trace: the first line must be '# irqlab trace 1' "
                          f"(an empty file: the run wrote none; see docs/trace.md)")
+    first = max(n for n, line in enumerate(lines) if line == "# irqlab trace 1")    # several dumps: the last
     zero, cpus, vectors, lost, events, ended = None, None, {}, {}, [], False
-    for n, line in enumerate(lines[1:], 2):
+    for n, line in enumerate(lines[first + 1:], first + 2):
         where = f"{path}:{n}"
         if line.startswith("#"):
             words = line[1:].split()
