@@ -378,6 +378,10 @@ static enum lab_verdict vfree_judge(struct lab_run *r, char *evidence, unsigned 
                        : "caller_lock") : vo.pcpu_owner_at_flush == 0 ? "pcpu_lock" : "no lock";
     unsigned long warns = __atomic_load_n(&warn_count, __ATOMIC_RELAXED) - vo.warns_before;
 
+    if (vo.flush_started)
+        lab_event("judge: %lu WARNING(s) since CPU0 called flush_tlb_range(); CPU%u ran %lu flush(es) for "
+                  "others since it began to wait", warns, w,
+                  (unsigned long)(remote_flushes(w) - vo.waiter_flushes_at_wait));
     if (!vo.waiting)
         ksnprintf(evidence, size, "CPU%u never began to wait for %s", w, lname);
     else if (vo.owner_at_wait != 0)
