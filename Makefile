@@ -255,13 +255,13 @@ N ?= 20
 lab-repeat: check-deps $(BUILD)/kernel.elf
 	@python3 scripts/lab_repeat.py --cpus $(CPUS) -n $(N) "$(LAB)" "$(VARIANT)"
 
-# Every lab variant N times at each CPU count, two QEMUs at a time, with a busy
-# loop on every host core when HOG=1; fails if any variant's runs disagree:
+# Every lab variant N times at each CPU count, two QEMUs at a time (JOBS=1: one),
+# with a busy loop on every host core when HOG=1; fails if any variant's runs disagree:
 #   make lab-campaign N=20 CAMPAIGN_CPUS="2 4" HOG=1
 CAMPAIGN_CPUS ?= 2 4
 lab-campaign: check-deps $(BUILD)/kernel.elf
 	@python3 scripts/lab_campaign.py -n $(N) --cpus $(CAMPAIGN_CPUS) $(if $(filter 1,$(HOG)),--hog) \
-	    $(if $(ONLY),--only "$(ONLY)")
+	    $(if $(ONLY),--only "$(ONLY)") $(if $(JOBS),--jobs $(JOBS))
 
 clean:
 	rm -rf $(BUILD)

@@ -4,7 +4,7 @@
     scripts/lab_campaign.py [-n RUNS] [--cpus 2 4] [--hog] [--only PATTERN]
     make lab-campaign N=20 CPUS="2 4" HOG=1
 
-Two QEMUs at a time (deterministic mode: guest time is virtual, so a
+Two QEMUs at a time (--jobs; deterministic mode: guest time is virtual, so a
 neighbour cannot change a verdict). --hog runs a busy loop on every host
 core for the whole campaign, the host as busy as it gets. Each variant's
 runs must all reach the verdict its LAB_VARIANT line expects; a variant
@@ -66,6 +66,8 @@ def main():
     ap.add_argument("--hog", action="store_true", help="a busy loop on every host core meanwhile")
     ap.add_argument("--only", default="", help="only lab/variant names matching this glob")
     ap.add_argument("--timeout", type=float, default=180)
+    ap.add_argument("--jobs", type=int, choices=[1, 2], default=2,
+                    help="QEMUs at a time: 2 (default) or 1 when the other host core is someone else's")
     a = ap.parse_args()
     runs = [(lab, v, cpus, need, want) for lab, v, need, want in variants() for cpus in a.cpus
             if not a.only or fnmatch.fnmatch(f"{lab}/{v}", a.only)]
@@ -88,7 +90,7 @@ def main():
     seen = collections.defaultdict(collections.Counter)
     jobs = [(r, i) for r in runs for i in range(1, a.n + 1)]
     try:
-        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        with concurrent.futures.ThreadPoolExecutor(a.jobs) as pool:
             for (r, _), got in zip(jobs, pool.map(one, jobs)):
                 seen[r][got] += 1
     finally:
