@@ -340,8 +340,7 @@ static void vfree_run(spinlock_t *contended)
     *(volatile unsigned long *)VFREE_OLD_VA = 1;        /* slot 0 in use */
     if (!kthread_run_on_cpu(vfree_cpu1, NULL, vo.cpu1, "pcpu_alloc/%u"))
         panic("irq_inversion: cannot start CPU 1's thread");
-    while (!__atomic_load_n(&vo.cpu1_ready, __ATOMIC_ACQUIRE))
-        cpu_relax();
+    lab_spin_until(__atomic_load_n(&vo.cpu1_ready, __ATOMIC_ACQUIRE), "CPU 1 to read the area map");
     if (!cfg.plain_lock)
         free_from_interrupt();
     if (cfg.caller_irqs_off) {
