@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include "kernel/irq_disable.h"
 #include "kernel/irqflags.h"
+#include "kernel/softirq.h"
 #include "kernel/spinlock.h"
 
 /*
@@ -25,6 +26,8 @@
  *      (Bart Van Assche's reply in seed 001: the flags cannot be mixed up
  *      because nobody can name them)
  *   3. counted (kernel/irq_disable.h):  guard(irq_disable)();  guard(spinlock_irq_disable)(&l);
+ *
+ * And one that keeps only softirqs out (kernel/softirq.h): guard(spinlock_bh)(&l);
  */
 #define __cleanup(func) __attribute__((cleanup(func)))
 
@@ -128,6 +131,8 @@ DEFINE_LOCK_GUARD_1(spinlock_irq, spinlock_t,
 DEFINE_LOCK_GUARD_1(spinlock_irqsave, spinlock_t,
                     spin_lock_irqsave(_T->lock, _T->flags),
                     spin_unlock_irqrestore(_T->lock, _T->flags))
+DEFINE_LOCK_GUARD_1(spinlock_bh, spinlock_t,
+                    spin_lock_bh(_T->lock), spin_unlock_bh(_T->lock))
 DEFINE_LOCK_GUARD_1(spinlock_irq_disable, spinlock_t,
                     spin_lock_irq_disable(_T->lock), spin_unlock_irq_enable(_T->lock))
 

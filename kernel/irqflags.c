@@ -46,9 +46,26 @@ __attribute__((noinline)) void trace_hardirqs_off(void)
     lockdep_hardirqs_off(ip);
 }
 
+void trace_softirqs_on(unsigned long ip)
+{
+    struct irqtrace_events *t = &this_cpu_ptr()->irqtrace;
+
+    t->irq_events++;
+    t->softirq_enable_ip = ip;
+    t->softirq_enable_event = t->irq_events;
+}
+
+void trace_softirqs_off(unsigned long ip)
+{
+    struct irqtrace_events *t = &this_cpu_ptr()->irqtrace;
+
+    t->irq_events++;
+    t->softirq_disable_ip = ip;
+    t->softirq_disable_event = t->irq_events;
+}
+
 /*
- * As Linux's print_irqtrace_events(); irqlab has no softirqs, so no softirq
- * lines. The record is copied first, with IRQs off (raw_, so the copy does
+ * As Linux's print_irqtrace_events(). The record is copied first, with IRQs off (raw_, so the copy does
  * not record itself): for this CPU that is a consistent snapshot; another
  * CPU's may be caught mid-update.
  */
@@ -65,6 +82,10 @@ void print_irqtrace_events_prefixed(unsigned cpu, const char *prefix)
            (void *)t.hardirq_enable_ip, (void *)t.hardirq_enable_ip);
     printk("%shardirqs last disabled at (%lu): [<%px>] %pS\n", prefix, t.hardirq_disable_event,
            (void *)t.hardirq_disable_ip, (void *)t.hardirq_disable_ip);
+    printk("%ssoftirqs last  enabled at (%lu): [<%px>] %pS\n", prefix, t.softirq_enable_event,
+           (void *)t.softirq_enable_ip, (void *)t.softirq_enable_ip);
+    printk("%ssoftirqs last disabled at (%lu): [<%px>] %pS\n", prefix, t.softirq_disable_event,
+           (void *)t.softirq_disable_ip, (void *)t.softirq_disable_ip);
 }
 
 void print_irqtrace_events(unsigned cpu)
@@ -82,7 +103,7 @@ unsigned long hardirq_sti_last_ip(unsigned cpu)
     return __atomic_load_n(&percpu_area[cpu].hardirq_sti_ip, __ATOMIC_RELAXED);
 }
 
-MONITOR_COMMAND(irqtrace, "last hardirq on/off per CPU, and sti executed in hardirq context")
+MONITOR_COMMAND(irqtrace, "last hardirq and softirq on/off per CPU, and sti executed in hardirq context")
 {
     unsigned cpu;
 

@@ -85,8 +85,16 @@ extern unsigned long bogus_irq_restore_count;
 void trace_hardirqs_on(void);
 void trace_hardirqs_off(void);
 
+/*
+ * Softirqs (BHs) go off and on at ip (kernel/softirq.c, when softirq_count()
+ * leaves or returns to 0): a stamp, as for hardirqs. IRQs off.
+ */
+void trace_softirqs_on(unsigned long ip);
+void trace_softirqs_off(unsigned long ip);
+
 /* Linux's lines: "irq event stamp: N", "hardirqs last  enabled at (N): [<ip>] f+0x../0x..",
- * "hardirqs last disabled at (N): ...", for cpu (Linux's takes a task: irqlab traces per CPU). */
+ * "hardirqs last disabled at (N): ...", the same two for softirqs, for cpu
+ * (Linux's takes a task: irqlab traces per CPU). */
 void print_irqtrace_events(unsigned cpu);
 /* The same lines, each after prefix: for a trace Linux's report would not show. */
 void print_irqtrace_events_prefixed(unsigned cpu, const char *prefix);

@@ -1,4 +1,4 @@
-/* kernel/lockdep.c: the lock validator: lock classes, a dependency graph searched for cycles, and hardirq usage rules (Linux's lockdep, cut down). */
+/* kernel/lockdep.c: the lock validator: lock classes, a dependency graph searched for cycles, and hardirq/softirq usage rules (Linux's lockdep, cut down). */
 #include "kernel/lockdep.h"
 #include "kernel/lab_hooks.h"
 #include "kernel/lockdep_internals.h"
@@ -32,12 +32,17 @@
  *    that the code it interrupted holds. Only taking it INSIDE a handler
  *    makes a class HARDIRQ-safe; taking it with IRQs merely off does not
  *    (seed 002), or every lock used in early boot would look irq-safe.
+ *    Softirqs the same: a class taken in a softirq handler is SOFTIRQ-safe,
+ *    one held with IRQs on and softirqs enabled (no local_bh_disable(), not
+ *    in a softirq) is SOFTIRQ-unsafe: the softirq that runs at the exit of
+ *    the next interrupt spins on it.
  *
  * 4. Irq usage across dependencies. If a HARDIRQ-safe lock S reaches a
  *    HARDIRQ-unsafe lock U (S -> ... -> U), then CPU0 holds U with IRQs on,
  *    CPU1 takes S then waits for U, and an interrupt on CPU0 waits for S:
  *    neither can go on. Found when the edge appears (safe -> unsafe lock
  *    order) or when a usage appears on an existing path (irq inversion).
+ *    Likewise for SOFTIRQ-safe and SOFTIRQ-unsafe, checked after HARDIRQ.
  *
  * Every check runs before the lock is really taken, so a deadlock is
  * reported even when it would have happened right now.
@@ -62,9 +67,13 @@ static raw_spinlock_t lockdep_graph_lock = __RAW_SPIN_LOCK_UNLOCKED;
 
 static enum lockdep_ctx lockdep_context(void)
 {
-    if (in_nmi())
+    unsigned pc = preempt_count();      /* one read: every lock operation comes here */
+
+    if (pc & NMI_MASK)
         return LOCKDEP_CTX_NMI;
-    return in_hardirq() ? LOCKDEP_CTX_HARDIRQ : LOCKDEP_CTX_TASK;
+    if (pc & HARDIRQ_MASK)
+        return LOCKDEP_CTX_HARDIRQ;
+    return (pc & SOFTIRQ_OFFSET) ? LOCKDEP_CTX_SOFTIRQ : LOCKDEP_CTX_TASK;
 }
 
 /*
@@ -118,6 +127,7 @@ static struct lockdep_cpu *lockdep_enter(unsigned long *flags)
         lc->tracking = true;
     }
     lc->irqs_on = !raw_irqs_disabled_flags(*flags);
+    lc->softirqs_on = softirq_count() == 0;
     return lc;
 }
 
@@ -296,18 +306,19 @@ static struct lock_class *bfs(struct lock_class *start, bool forwards,
 /*
  * Give this held lock's class the usage `bit`, with trace as where it
  * happened. The first time a class gets a state, check it against the
- * opposite state: on the class itself (inconsistent lock state), then
- * along the graph (irq lock inversion): a new HARDIRQ-safe class must not
- * reach a HARDIRQ-unsafe one, a new HARDIRQ-unsafe class must not be
- * reached from a HARDIRQ-safe one.
+ * opposite state (exclusive_bit(): same irq class, the other direction):
+ * on the class itself (inconsistent lock state), then along the graph (irq
+ * lock inversion): a new HARDIRQ-safe class must not reach a
+ * HARDIRQ-unsafe one, a new HARDIRQ-unsafe class must not be reached from
+ * a HARDIRQ-safe one; the same for SOFTIRQ.
  */
 static void mark_lock(struct lockdep_cpu *lc, const struct held_lock *hl, enum lock_usage_bit bit,
                       const struct lock_trace *trace)
 {
     struct lock_class *class = hl->class;
-    enum lock_usage_bit excl = bit == LOCK_USED_IN_HARDIRQ ? LOCK_ENABLED_HARDIRQ : LOCK_USED_IN_HARDIRQ;
+    enum lock_usage_bit excl = exclusive_bit(bit);
     unsigned excl_mask = 1U << excl;
-    bool forwards = bit == LOCK_USED_IN_HARDIRQ;
+    bool forwards = bit == LOCK_USED_IN_HARDIRQ || bit == LOCK_USED_IN_SOFTIRQ;
     int *parent = forwards ? bfs_parent_fwd : bfs_parent_back;
     struct lock_class *other;
 
@@ -323,7 +334,7 @@ static void mark_lock(struct lockdep_cpu *lc, const struct held_lock *hl, enum l
                 print_usage_bug(lc, hl, excl, bit);
         } else if ((other = bfs(class, forwards, match_usage, &excl_mask, parent))) {
             if (report_begin(LOCKDEP_IRQ_INVERSION))
-                print_irq_inversion_bug(lc, hl, other, forwards, parent);
+                print_irq_inversion_bug(lc, hl, other, bit, parent);
         }
     }
     graph_unlock();
@@ -354,6 +365,30 @@ static bool add_edge(const struct held_lock *prev, const struct held_lock *next)
 }
 
 /*
+ * Rule 4 for a new edge prev -> next: is there a lock that is irq-safe at
+ * or before prev and one unsafe for the same irq class at or after next?
+ * HARDIRQ first, then SOFTIRQ (Linux too prefers the lowest usage bit). On
+ * success *bit, *safe and *unsafe say which, and bfs_parent_back/_fwd hold
+ * the two paths. Graph lock held.
+ */
+static bool find_irq_unsafe_order(const struct held_lock *prev, const struct held_lock *next,
+                                  enum lock_usage_bit *bit, struct lock_class **safe, struct lock_class **unsafe)
+{
+    static const enum lock_usage_bit safe_bits[] = { LOCK_USED_IN_HARDIRQ, LOCK_USED_IN_SOFTIRQ };
+
+    for (unsigned i = 0; i < sizeof safe_bits / sizeof safe_bits[0]; i++) {
+        unsigned safe_mask = 1U << safe_bits[i], unsafe_mask = 1U << exclusive_bit(safe_bits[i]);
+
+        if ((*safe = bfs(prev->class, false, match_usage, &safe_mask, bfs_parent_back)) &&
+            (*unsafe = bfs(next->class, true, match_usage, &unsafe_mask, bfs_parent_fwd))) {
+            *bit = safe_bits[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
  * next is being taken while prev is held: check the new dependency
  * prev -> next and record it. An edge already in the graph was checked
  * when it was added, and usage changes since are checked by mark_lock(),
@@ -362,8 +397,8 @@ static bool add_edge(const struct held_lock *prev, const struct held_lock *next)
  */
 static bool check_prev_add(struct lockdep_cpu *lc, const struct held_lock *prev, const struct held_lock *next)
 {
-    unsigned safe_mask = LOCKF_USED_IN_HARDIRQ, unsafe_mask = LOCKF_ENABLED_HARDIRQ;
-    struct lock_class *safe, *unsafe;
+    struct lock_class *safe = NULL, *unsafe = NULL;
+    enum lock_usage_bit safe_bit = LOCK_USED_IN_HARDIRQ;
 
     for (int e = prev->class->locks_after; e >= 0; e = lock_edges[e].next_after)
         if (lock_edges[e].to == next->class)
@@ -375,11 +410,10 @@ static bool check_prev_add(struct lockdep_cpu *lc, const struct held_lock *prev,
             print_circular_bug(lc, prev, next, bfs_parent_fwd);
         if (!lockdep_keep_reporting)
             return false;
-    } else if ((safe = bfs(prev->class, false, match_usage, &safe_mask, bfs_parent_back)) &&
-               (unsafe = bfs(next->class, true, match_usage, &unsafe_mask, bfs_parent_fwd))) {
-        /* Rule 4: a HARDIRQ-safe lock at or before prev, a HARDIRQ-unsafe one at or after next. */
-        if (report_begin(LOCKDEP_SAFE_TO_UNSAFE))
-            print_bad_irq_dependency(lc, prev, next, safe, bfs_parent_back, unsafe, bfs_parent_fwd);
+    } else if (find_irq_unsafe_order(prev, next, &safe_bit, &safe, &unsafe)) {
+        /* Rule 4: an irq-safe lock at or before prev, an unsafe one (same irq class) at or after next. */
+        if (report_begin(safe_bit == LOCK_USED_IN_HARDIRQ ? LOCKDEP_SAFE_TO_UNSAFE : LOCKDEP_SOFTIRQ_SAFE_TO_UNSAFE))
+            print_bad_irq_dependency(lc, prev, next, safe, bfs_parent_back, unsafe, bfs_parent_fwd, safe_bit);
         if (!lockdep_keep_reporting)
             return false;
     }
@@ -422,12 +456,21 @@ static void __lock_acquire(struct lockdep_cpu *lc, struct held_lock *hl)
     unsigned depth = lc->depth[ctx];
 
     __atomic_fetch_add(&hl->class->ops, 1, __ATOMIC_RELAXED);
-    /* Rule 3: a hardirq handler makes it HARDIRQ-safe; IRQs on in a task, HARDIRQ-unsafe.
-     * IRQs off in a task, and NMIs, mark nothing. */
+    /*
+     * Rule 3: a hardirq handler makes it HARDIRQ-safe, a softirq handler
+     * SOFTIRQ-safe; IRQs on outside a hardirq, HARDIRQ-unsafe, and with
+     * softirqs enabled too, SOFTIRQ-unsafe. IRQs off in a task, and NMIs,
+     * mark nothing.
+     */
     if (ctx == LOCKDEP_CTX_HARDIRQ)
         mark_lock(lc, hl, LOCK_USED_IN_HARDIRQ, &hl->trace);
-    else if (ctx == LOCKDEP_CTX_TASK && lc->irqs_on)
+    else if (ctx == LOCKDEP_CTX_SOFTIRQ)
+        mark_lock(lc, hl, LOCK_USED_IN_SOFTIRQ, &hl->trace);
+    if ((ctx == LOCKDEP_CTX_TASK || ctx == LOCKDEP_CTX_SOFTIRQ) && lc->irqs_on) {
         mark_lock(lc, hl, LOCK_ENABLED_HARDIRQ, &hl->trace);
+        if (lc->softirqs_on && debug_locks)
+            mark_lock(lc, hl, LOCK_ENABLED_SOFTIRQ, &hl->trace);
+    }
 
     /* A trylock never waits, so it cannot close a deadlock: no dependency into it. */
     if (!hl->trylock && ctx != LOCKDEP_CTX_NMI && depth > 0 && debug_locks)
@@ -486,7 +529,10 @@ void lock_release(struct lockdep_map *map, unsigned long ip)
 
 /*
  * IRQs are about to be enabled (IF still 0): every lock held in this
- * context becomes HARDIRQ-unsafe, with this call site as where.
+ * context becomes HARDIRQ-unsafe, with this call site as where, and
+ * SOFTIRQ-unsafe too when softirqs are enabled (Linux's
+ * lockdep_hardirqs_on(); local_bh_enable() turns softirqs on with IRQs off
+ * and then IRQs on, so its locks are marked here).
  */
 void lockdep_hardirqs_on(unsigned long ip)
 {
@@ -503,6 +549,8 @@ void lockdep_hardirqs_on(unsigned long ip)
         lc->irqs_on = true;
         for (unsigned i = 0; i < lc->depth[ctx] && debug_locks; i++)
             mark_lock(lc, &lc->held[ctx][i], LOCK_ENABLED_HARDIRQ, &trace);
+        for (unsigned i = 0; i < lc->depth[ctx] && debug_locks && lc->softirqs_on; i++)
+            mark_lock(lc, &lc->held[ctx][i], LOCK_ENABLED_SOFTIRQ, &trace);
     }
     lockdep_exit(lc, flags);
 }
@@ -559,6 +607,7 @@ const char *lockdep_report_name(enum lockdep_report type)
         [LOCKDEP_INCONSISTENT] = "inconsistent lock state",
         [LOCKDEP_IRQ_INVERSION] = "irq lock inversion",
         [LOCKDEP_SAFE_TO_UNSAFE] = "HARDIRQ-safe -> HARDIRQ-unsafe",
+        [LOCKDEP_SOFTIRQ_SAFE_TO_UNSAFE] = "SOFTIRQ-safe -> SOFTIRQ-unsafe",
         [LOCKDEP_TABLE_FULL] = "table full",
     };
     return type < sizeof names / sizeof names[0] ? names[type] : "?";

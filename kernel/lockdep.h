@@ -40,7 +40,8 @@ void lock_release(struct lockdep_map *map, unsigned long ip);
  * Irq-state hooks, called by the local_irq_*() layer (kernel/irqflags.h)
  * and the interrupt entry code whenever IF really changes:
  * lockdep_hardirqs_on() marks every held lock ENABLED_HARDIRQ (IRQs were
- * turned on while holding it); lockdep_hardirqs_off() just records.
+ * turned on while holding it), and ENABLED_SOFTIRQ when softirqs are
+ * enabled too; lockdep_hardirqs_off() just records.
  */
 void lockdep_hardirqs_on(unsigned long ip);
 void lockdep_hardirqs_off(unsigned long ip);
@@ -57,7 +58,7 @@ extern bool debug_locks;
 /* Go on validating after a report (for labs), instead of turning off. */
 extern bool lockdep_keep_reporting;
 
-/* Locks one CPU may hold at once in one context (task, hardirq, NMI); one more turns the validator off. */
+/* Locks one CPU may hold at once in one context (task, softirq, hardirq, NMI); one more turns the validator off. */
 #define MAX_LOCK_DEPTH 16
 
 /* Set up (BSP, once, before any lock is taken with validation). */
@@ -77,9 +78,10 @@ enum lockdep_report {
     LOCKDEP_NO_REPORT,
     LOCKDEP_RECURSIVE,          /* possible recursive locking detected */
     LOCKDEP_CIRCULAR,           /* possible circular locking dependency detected */
-    LOCKDEP_INCONSISTENT,       /* inconsistent lock state */
-    LOCKDEP_IRQ_INVERSION,      /* possible irq lock inversion dependency detected */
+    LOCKDEP_INCONSISTENT,       /* inconsistent lock state (hardirq or softirq usage) */
+    LOCKDEP_IRQ_INVERSION,      /* possible irq lock inversion dependency detected (either) */
     LOCKDEP_SAFE_TO_UNSAFE,     /* HARDIRQ-safe -> HARDIRQ-unsafe lock order detected */
+    LOCKDEP_SOFTIRQ_SAFE_TO_UNSAFE, /* SOFTIRQ-safe -> SOFTIRQ-unsafe lock order detected */
     LOCKDEP_TABLE_FULL,         /* BUG: MAX_... too low! (the validator turned off) */
 };
 extern volatile enum lockdep_report lockdep_last_report;
@@ -89,11 +91,15 @@ const char *lockdep_report_name(enum lockdep_report type);
 /*
  * For labs and tests: what the validator has learnt about a lock, read
  * without its lock (a snapshot; exact when nothing else takes locks).
- * lockdep_usage_string() writes the usage states of the lock's class as
- * lockdep prints them: "{IN-HARDIRQ-W}", "{IN-HARDIRQ-W,HARDIRQ-ON-W}", "{}".
+ * lockdep_usage_string() writes the HARDIRQ usage states of the lock's
+ * class as lockdep prints them: "{IN-HARDIRQ-W}", "{IN-HARDIRQ-W,HARDIRQ-ON-W}",
+ * "{}"; lockdep_softirq_usage_string() the SOFTIRQ ones, "{IN-SOFTIRQ-W}",
+ * "{SOFTIRQ-ON-W}". (Linux lists all of a class's states in one list; a
+ * judge quotes the irq class its mechanism is about.)
  * lockdep_has_dependency(): was `to` ever taken while `from` was held?
  */
 void lockdep_usage_string(const struct lockdep_map *map, char *buf, unsigned long size);
+void lockdep_softirq_usage_string(const struct lockdep_map *map, char *buf, unsigned long size);
 bool lockdep_has_dependency(const struct lockdep_map *from, const struct lockdep_map *to);
 
 /*

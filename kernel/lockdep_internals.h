@@ -13,22 +13,40 @@
 #define LOCK_TRACE_DEPTH        5       /* return addresses kept per stack */
 
 /*
- * Hardirq usage states of a class (Linux has softirq and read variants too).
- * A class is HARDIRQ-safe once it was taken IN a hardirq handler, and
- * HARDIRQ-unsafe once it was held with IRQs on in task context. Both
- * together on one CPU is the deadlock of seed 003: the handler spins on a
- * lock that the code it interrupted holds.
+ * Usage states of a class, Linux's for hardirq and softirq (Linux has read
+ * variants too; irqlab has no read locks). A class is HARDIRQ-safe once it
+ * was taken IN a hardirq handler, and HARDIRQ-unsafe once it was held with
+ * IRQs on outside one. Both together on one CPU is the deadlock of seed 003:
+ * the handler spins on a lock that the code it interrupted holds. The same
+ * for softirqs: SOFTIRQ-safe once taken in a softirq handler, SOFTIRQ-unsafe
+ * once held with IRQs on AND softirqs enabled (where a softirq may run on
+ * interrupt exit). Each state's opposite is its bit ^ 1.
  */
 enum lock_usage_bit {
     LOCK_USED_IN_HARDIRQ,       /* {IN-HARDIRQ-W}: taken in hardirq context */
     LOCK_ENABLED_HARDIRQ,       /* {HARDIRQ-ON-W}: held with IRQs enabled */
+    LOCK_USED_IN_SOFTIRQ,       /* {IN-SOFTIRQ-W}: taken in softirq context */
+    LOCK_ENABLED_SOFTIRQ,       /* {SOFTIRQ-ON-W}: held with IRQs and softirqs enabled */
     LOCK_USAGE_STATES,
 };
 #define LOCKF_USED_IN_HARDIRQ   (1U << LOCK_USED_IN_HARDIRQ)
 #define LOCKF_ENABLED_HARDIRQ   (1U << LOCK_ENABLED_HARDIRQ)
+#define LOCKF_USED_IN_SOFTIRQ   (1U << LOCK_USED_IN_SOFTIRQ)
+#define LOCKF_ENABLED_SOFTIRQ   (1U << LOCK_ENABLED_SOFTIRQ)
+
+static inline enum lock_usage_bit exclusive_bit(enum lock_usage_bit bit)
+{
+    return (enum lock_usage_bit)(bit ^ 1);
+}
+
+/* "HARDIRQ" or "SOFTIRQ": the irq class of a usage bit, as reports name it. */
+static inline const char *state_name(enum lock_usage_bit bit)
+{
+    return bit < LOCK_USED_IN_SOFTIRQ ? "HARDIRQ" : "SOFTIRQ";
+}
 
 /* The contexts that keep separate held-lock stacks on each CPU. */
-enum lockdep_ctx { LOCKDEP_CTX_TASK, LOCKDEP_CTX_HARDIRQ, LOCKDEP_CTX_NMI, LOCKDEP_NR_CTX };
+enum lockdep_ctx { LOCKDEP_CTX_TASK, LOCKDEP_CTX_SOFTIRQ, LOCKDEP_CTX_HARDIRQ, LOCKDEP_CTX_NMI, LOCKDEP_NR_CTX };
 
 /* A short stack: ip is the lock call site, entries the callers from there out. */
 struct lock_trace {
@@ -72,6 +90,7 @@ struct lockdep_cpu {
     unsigned recursion;
     bool tracking;
     bool irqs_on;                               /* IF at the hook now running (HE in reports) */
+    bool softirqs_on;                           /* softirq_count() was 0 then (SE in reports) */
     unsigned depth[LOCKDEP_NR_CTX];
     struct held_lock held[LOCKDEP_NR_CTX][MAX_LOCK_DEPTH];
 };
@@ -98,10 +117,10 @@ void print_circular_bug(struct lockdep_cpu *lc, const struct held_lock *prev, co
 void print_usage_bug(struct lockdep_cpu *lc, const struct held_lock *this,
                      enum lock_usage_bit prev_bit, enum lock_usage_bit new_bit);
 void print_irq_inversion_bug(struct lockdep_cpu *lc, const struct held_lock *this, struct lock_class *other,
-                             bool forwards, const int *parent);
+                             enum lock_usage_bit new_bit, const int *parent);
 void print_bad_irq_dependency(struct lockdep_cpu *lc, const struct held_lock *prev, const struct held_lock *next,
                               struct lock_class *safe, const int *back_parent,
-                              struct lock_class *unsafe, const int *fwd_parent);
+                              struct lock_class *unsafe, const int *fwd_parent, enum lock_usage_bit safe_bit);
 
 static inline unsigned class_index(const struct lock_class *c)
 {

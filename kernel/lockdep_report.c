@@ -13,19 +13,32 @@
 static const char *const usage_str[LOCK_USAGE_STATES] = {
     [LOCK_USED_IN_HARDIRQ] = "IN-HARDIRQ-W",
     [LOCK_ENABLED_HARDIRQ] = "HARDIRQ-ON-W",
+    [LOCK_USED_IN_SOFTIRQ] = "IN-SOFTIRQ-W",
+    [LOCK_ENABLED_SOFTIRQ] = "SOFTIRQ-ON-W",
 };
 
-void lockdep_usage_string(const struct lockdep_map *map, char *buf, unsigned long size)
+/* The states of map's class among bits [first, first + 2), "{A,B}". */
+static void usage_string(const struct lockdep_map *map, int first, char *buf, unsigned long size)
 {
     const struct lock_class *c = map->class_cache;
     unsigned mask = c ? __atomic_load_n(&c->usage_mask, __ATOMIC_RELAXED) : 0;
     unsigned long used = (unsigned long)ksnprintf(buf, size, "{");
 
-    for (int b = 0; b < LOCK_USAGE_STATES; b++)
+    for (int b = first; b < first + 2; b++)
         if ((mask & (1U << b)) && used < size)
             used += (unsigned long)ksnprintf(buf + used, size - used, "%s%s", used > 1 ? "," : "", usage_str[b]);
     if (used < size)
         ksnprintf(buf + used, size - used, "}");
+}
+
+void lockdep_usage_string(const struct lockdep_map *map, char *buf, unsigned long size)
+{
+    usage_string(map, LOCK_USED_IN_HARDIRQ, buf, size);
+}
+
+void lockdep_softirq_usage_string(const struct lockdep_map *map, char *buf, unsigned long size)
+{
+    usage_string(map, LOCK_USED_IN_SOFTIRQ, buf, size);
 }
 
 bool lockdep_has_dependency(const struct lockdep_map *from, const struct lockdep_map *to)
@@ -40,20 +53,31 @@ bool lockdep_has_dependency(const struct lockdep_map *from, const struct lockdep
     return false;
 }
 
-static const char *const ctx_name[LOCKDEP_NR_CTX] = { "task", "hardirq", "NMI" };
+static const char *const ctx_name[LOCKDEP_NR_CTX] = { "task", "softirq", "hardirq", "NMI" };
 
 /*
- * Linux's usage characters, hardirq write then hardirq read (irqlab has no
- * read locks and no softirqs, so Linux's softirq pair is left out):
- * '.' neither state, '-' HARDIRQ-safe only, '+' HARDIRQ-unsafe only, '?' both.
+ * Linux's usage characters (get_usage_chars()): per irq class, hardirq then
+ * softirq, a write character and a read one: '.' neither state, '-' safe
+ * only (used in that irq), '+' unsafe only (held with it enabled), '?'
+ * both. irqlab has no read locks, so each read character stays '.':
+ * "{-.-.}", "{+.+.}".
  */
-static void usage_chars(const struct lock_class *c, char buf[3])
-{
-    bool safe = c->usage_mask & LOCKF_USED_IN_HARDIRQ, unsafe = c->usage_mask & LOCKF_ENABLED_HARDIRQ;
+#define LOCK_USAGE_CHARS 5
 
-    buf[0] = safe ? (unsafe ? '?' : '-') : (unsafe ? '+' : '.');
+static char usage_char(const struct lock_class *c, enum lock_usage_bit used_in)
+{
+    bool safe = c->usage_mask & (1U << used_in), unsafe = c->usage_mask & (1U << exclusive_bit(used_in));
+
+    return safe ? (unsafe ? '?' : '-') : (unsafe ? '+' : '.');
+}
+
+static void usage_chars(const struct lock_class *c, char buf[LOCK_USAGE_CHARS])
+{
+    buf[0] = usage_char(c, LOCK_USED_IN_HARDIRQ);
     buf[1] = '.';
-    buf[2] = '\0';
+    buf[2] = usage_char(c, LOCK_USED_IN_SOFTIRQ);
+    buf[3] = '.';
+    buf[4] = '\0';
 }
 
 /* "(name){+.}", Linux's print_lock_name(), into buf. */
@@ -63,7 +87,7 @@ struct lock_name_buf {
 
 static const char *lock_name(const struct lock_class *c, struct lock_name_buf *buf)
 {
-    char usage[3];
+    char usage[LOCK_USAGE_CHARS];
 
     usage_chars(c, usage);
     ksnprintf(buf->s, sizeof buf->s, "(%s){%s}", c->name, usage);
@@ -244,13 +268,25 @@ void print_circular_bug(struct lockdep_cpu *lc, const struct held_lock *prev, co
     print_footer(lc);
 }
 
+/*
+ * Linux's "comm/pid [HC%u[%lu]:SC%u[%lu]:HE%u:SE%u] what:": in hardirq
+ * (and the hardirq nesting), in a softirq handler (and the softirq field,
+ * as Linux prints softirq_count() >> SOFTIRQ_SHIFT), IRQs enabled,
+ * softirqs enabled, at the hook.
+ */
+static void print_irq_state(const struct lockdep_cpu *lc, const char *what)
+{
+    printk("CPU%u/%s [HC%u[%u]:SC%u[%u]:HE%u:SE%u] %s:\n", smp_processor_id(), context_name(),
+           in_hardirq() ? 1U : 0U, hardirq_depth(), in_serving_softirq() ? 1U : 0U,
+           softirq_count() >> SOFTIRQ_SHIFT, lc->irqs_on ? 1U : 0U, lc->softirqs_on ? 1U : 0U, what);
+}
+
 void print_usage_bug(struct lockdep_cpu *lc, const struct held_lock *this,
                      enum lock_usage_bit prev_bit, enum lock_usage_bit new_bit)
 {
     print_header("WARNING: inconsistent lock state");
     printk("inconsistent {%s} -> {%s} usage.\n", usage_str[prev_bit], usage_str[new_bit]);
-    printk("CPU%u/%s [HC%u[%u]:HE%u] takes:\n", smp_processor_id(), context_name(),
-           in_hardirq() ? 1U : 0U, hardirq_depth(), lc->irqs_on ? 1U : 0U);
+    print_irq_state(lc, "takes");
     print_lock("", this);
     print_trace(&this->class->usage_traces[new_bit]);
     printk("{%s} state was registered at:\n", usage_str[prev_bit]);
@@ -288,17 +324,22 @@ static void print_irq_lock_scenario(const struct lock_class *safe, const struct 
     printk("\n *** DEADLOCK ***\n\n");
 }
 
-/* "... which became HARDIRQ-irq-safe at:" and its stack. */
-static void print_usage_site(const struct lock_class *c, enum lock_usage_bit bit, const char *what)
+/* "... which became HARDIRQ-irq-safe at:" (or SOFTIRQ-, or -unsafe) and its stack. */
+static void print_usage_site(const struct lock_class *c, enum lock_usage_bit bit)
 {
-    printk("\n... which became HARDIRQ-irq-%s at:\n", what);
+    bool safe = bit == LOCK_USED_IN_HARDIRQ || bit == LOCK_USED_IN_SOFTIRQ;
+
+    printk("\n... which became %s-irq-%s at:\n", state_name(bit), safe ? "safe" : "unsafe");
     print_trace(&c->usage_traces[bit]);
 }
 
 void print_irq_inversion_bug(struct lockdep_cpu *lc, const struct held_lock *this, struct lock_class *other,
-                             bool forwards, const int *parent)
+                             enum lock_usage_bit new_bit, const int *parent)
 {
-    /* Forwards: this (now HARDIRQ-safe) leads to other (unsafe). Backwards: other (safe) leads to this. */
+    /* Forwards: this (now irq-safe) leads to other (unsafe). Backwards: other (safe) leads to this. */
+    bool forwards = new_bit == LOCK_USED_IN_HARDIRQ || new_bit == LOCK_USED_IN_SOFTIRQ;
+    enum lock_usage_bit safe_bit = forwards ? new_bit : exclusive_bit(new_bit);
+    const char *irqclass = state_name(new_bit);
     const struct lock_class *safe = forwards ? this->class : other;
     const struct lock_class *unsafe = forwards ? other : this->class;
     unsigned n = path_edges(other, parent, forwards, path_scratch);
@@ -309,12 +350,12 @@ void print_irq_inversion_bug(struct lockdep_cpu *lc, const struct held_lock *thi
     printk("CPU%u/%s just changed the state of lock:\n", smp_processor_id(), context_name());
     print_lock("", this);
     if (forwards)
-        printk("but this lock took another, HARDIRQ-unsafe lock in the past:\n");
+        printk("but this lock took another, %s-unsafe lock in the past:\n", irqclass);
     else
-        printk("but this lock was taken by another, HARDIRQ-safe lock in the past:\n");
+        printk("but this lock was taken by another, %s-safe lock in the past:\n", irqclass);
     printk(" %s\n\nand interrupts could create inverse lock ordering between them.\n\n", lock_name(other, &b));
-    print_usage_site(safe, LOCK_USED_IN_HARDIRQ, "safe");
-    print_usage_site(unsafe, LOCK_ENABLED_HARDIRQ, "unsafe");
+    print_usage_site(safe, safe_bit);
+    print_usage_site(unsafe, exclusive_bit(safe_bit));
     printk("\nother info that might help us debug this:\n");
     print_irq_lock_scenario(safe, n ? middle : unsafe, unsafe);
     printk("\nthe shortest dependencies between 2nd lock and 1st lock:\n");
@@ -324,13 +365,15 @@ void print_irq_inversion_bug(struct lockdep_cpu *lc, const struct held_lock *thi
 
 void print_bad_irq_dependency(struct lockdep_cpu *lc, const struct held_lock *prev, const struct held_lock *next,
                               struct lock_class *safe, const int *back_parent,
-                              struct lock_class *unsafe, const int *fwd_parent)
+                              struct lock_class *unsafe, const int *fwd_parent, enum lock_usage_bit safe_bit)
 {
+    const char *irqclass = state_name(safe_bit);
     struct lock_name_buf b1, b2;
+    char headline[64];
 
-    print_header("WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected");
-    printk("CPU%u/%s [HC%u[%u]:HE%u] is trying to acquire:\n", smp_processor_id(), context_name(),
-           in_hardirq() ? 1U : 0U, hardirq_depth(), lc->irqs_on ? 1U : 0U);
+    ksnprintf(headline, sizeof headline, "WARNING: %s-safe -> %s-unsafe lock order detected", irqclass, irqclass);
+    print_header(headline);
+    print_irq_state(lc, "is trying to acquire");
     print_lock("", next);
     print_trace(&next->trace);
     printk("\nand CPU%u/%s is already holding:\n", smp_processor_id(), context_name());
@@ -338,17 +381,17 @@ void print_bad_irq_dependency(struct lockdep_cpu *lc, const struct held_lock *pr
     print_trace(&prev->trace);
     printk("which would create a new lock dependency:\n");
     printk(" %s -> %s\n", lock_name(prev->class, &b1), lock_name(next->class, &b2));
-    printk("\nbut this new dependency connects a HARDIRQ-irq-safe lock:\n");
+    printk("\nbut this new dependency connects a %s-irq-safe lock:\n", irqclass);
     printk(" %s\n", lock_name(safe, &b1));
-    print_usage_site(safe, LOCK_USED_IN_HARDIRQ, "safe");
-    printk("\nto a HARDIRQ-irq-unsafe lock:\n");
+    print_usage_site(safe, safe_bit);
+    printk("\nto a %s-irq-unsafe lock:\n", irqclass);
     printk(" %s\n", lock_name(unsafe, &b1));
-    print_usage_site(unsafe, LOCK_ENABLED_HARDIRQ, "unsafe");
+    print_usage_site(unsafe, exclusive_bit(safe_bit));
     printk("\nother info that might help us debug this:\n\n");
     print_irq_lock_scenario(safe, prev->class == safe ? next->class : prev->class, unsafe);
-    printk("\nthe dependencies between HARDIRQ-irq-safe lock and the holding lock:\n");
+    printk("\nthe dependencies between %s-irq-safe lock and the holding lock:\n", irqclass);
     print_path(safe, back_parent, false);
-    printk("\nthe dependencies between the lock to be acquired and HARDIRQ-irq-unsafe lock:\n");
+    printk("\nthe dependencies between the lock to be acquired and %s-irq-unsafe lock:\n", irqclass);
     print_path(unsafe, fwd_parent, true);
     print_footer(lc);
 }
@@ -367,7 +410,7 @@ static void show_classes(void)
     for (unsigned i = 0; i < nr_lock_classes; i++) {
         const struct lock_class *c = &lock_classes[i];
         unsigned fd = 0, bd = 0;
-        char usage[3];
+        char usage[LOCK_USAGE_CHARS];
 
         for (int e = c->locks_after; e >= 0; e = lock_edges[e].next_after)
             fd++;
@@ -409,7 +452,7 @@ MONITOR_COMMAND_ARGS(lockdep, "[on|off|keep|reset|selftest]", 0, 1,
     return 0;
 }
 
-MONITOR_COMMAND(locks, "the locks each CPU holds, per context (task, hardirq, NMI)")
+MONITOR_COMMAND(locks, "the locks each CPU holds, per context (task, softirq, hardirq, NMI)")
 {
     unsigned cpu;
 

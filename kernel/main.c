@@ -19,6 +19,7 @@
 #include "kernel/lockdep.h"
 #include "kernel/nmi_backtrace.h"
 #include "kernel/smp.h"
+#include "kernel/softirq.h"
 #include "kernel/time.h"
 #include "kernel/monitor.h"
 #include "kernel/page_alloc.h"
@@ -147,6 +148,7 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
     smp_boot_cpus();                    /* the APs come up and report in */
     ioapic_init();
     serial_enable_irq();                /* the monitor's input becomes interrupt-driven */
+    softirq_init();                     /* the tasklet softirq, ksoftirqd/N threads */
     watchdog_init();                    /* lockup detectors: a timer per CPU, watchdog/N threads */
     rest_init();
 }

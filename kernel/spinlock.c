@@ -5,6 +5,7 @@
 #include "arch/x86_64/dumpstack.h"
 #include "kernel/irq_disable.h"
 #include "kernel/printk.h"
+#include "kernel/softirq.h"
 
 unsigned long spin_bug_count;
 void (*spin_bug_test_hook)(spinlock_t *lock, const char *msg);
@@ -173,6 +174,20 @@ void _spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags)
     do_spin_release(lock, _RET_IP_);
     local_irq_restore(flags);
     preempt_enable();
+}
+
+void spin_lock_bh(spinlock_t *lock)
+{
+    __local_bh_disable_ip(_RET_IP_, SOFTIRQ_DISABLE_OFFSET);
+    do_spin_lock(lock, _RET_IP_);
+}
+
+/* As Linux's: release, then BHs back on, which may run softirqs right here. */
+void spin_unlock_bh(spinlock_t *lock)
+{
+    do_spin_release(lock, _RET_IP_);
+    preempt_enable();
+    __local_bh_enable_ip(_RET_IP_, SOFTIRQ_DISABLE_OFFSET);
 }
 
 void spin_lock_irq_disable(spinlock_t *lock)

@@ -165,6 +165,17 @@ void spin_unlock_irq(spinlock_t *lock);
 unsigned long _spin_lock_irqsave(spinlock_t *lock);
 void _spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags);
 
+/*
+ * Softirqs (BHs) off on this CPU, then the lock; unlock, then
+ * local_bh_enable(), which runs what was raised meanwhile
+ * (kernel/softirq.h). For data shared between tasks and softirqs (tasklets):
+ * a softirq that spins on the lock on this CPU could never let its holder
+ * finish. IRQs stay on: hardirqs may still come in, so a lock shared with a
+ * hardirq handler needs the irqsave forms instead.
+ */
+void spin_lock_bh(spinlock_t *lock);
+void spin_unlock_bh(spinlock_t *lock);
+
 /* The counted forms (kernel/irq_disable.h): local_interrupt_disable() then
  * the lock; unlock then local_interrupt_enable(). Hand-over-hand unlocking
  * keeps IRQs off until the last of them is released. */

@@ -13,7 +13,8 @@ struct pt_regs;
 
 /*
  * Linux's struct irqtrace_events: the irq-state tracing of kernel/irqflags.c
- * (trace_hardirqs_on/off) numbers every hardirq on/off transition with a
+ * (trace_hardirqs_on/off, trace_softirqs_on/off) numbers every hardirq and
+ * softirq on/off transition with a
  * running stamp and remembers where the last of each happened, for
  * print_irqtrace_events() in lockdep reports.
  */
@@ -23,6 +24,10 @@ struct irqtrace_events {
     unsigned long hardirq_enable_event; /* ... and that transition's stamp */
     unsigned long hardirq_disable_ip;
     unsigned long hardirq_disable_event;
+    unsigned long softirq_disable_ip;   /* BHs (softirqs) last turned off: local_bh_disable() ... */
+    unsigned long softirq_disable_event;
+    unsigned long softirq_enable_ip;    /* ... and back on (kernel/softirq.c) */
+    unsigned long softirq_enable_event;
 };
 
 /*
