@@ -9,6 +9,8 @@
 #   make grade      score the labs' exercises (LAB=name: one lab); build/grade/results.json for Gradescope
 #   make handout    write the student tree to build/handout (solutions replaced by their stubs)
 #   make samples    rewrite the sample output on the lab pages from real runs (make test checks them)
+#   make bench      the primitives' cycle costs as a table and a plot in build/bench (CPUS=8 BENCH_SAMPLES=101
+#                   BENCH=all ACCEL=tcg|kvm; docs/bench.md)
 #   make qemu-gdb   start QEMU halted with a gdb stub; then `make gdb` in another terminal
 #   make gdb-lab    both in one terminal: QEMU halted in the background (LAB=, VARIANT=, CPUS=; serial
 #                   console to SERIAL=build/gdb-lab/serial.log; a stall stays alive), gdb with
@@ -73,7 +75,7 @@ C_SRCS   := $(wildcard arch/x86_64/*.c kernel/*.c labs/*/*.c drivers/*.c tests/k
 ASM_SRCS := $(wildcard boot/*.asm arch/x86_64/*.asm)
 OBJS     := $(C_SRCS:%.c=$(BUILD)/%.o) $(ASM_SRCS:%.asm=$(BUILD)/%.o)
 
-.PHONY: all run test grade handout samples qemu-gdb gdb gdb-lab deps clean host-test check-deps lab-repeat lab-campaign FORCE
+.PHONY: all run test grade handout samples bench qemu-gdb gdb gdb-lab deps clean host-test check-deps lab-repeat lab-campaign FORCE
 all: $(BUILD)/kernel.elf $(BUILD)/irqlab.iso
 
 # ---------------------------------------------------------------- packages
@@ -248,6 +250,18 @@ samples: check-deps $(BUILD)/kernel.elf
 # The student tree: solutions replaced by their stubs, teacher-only files left out.
 handout:
 	@python3 scripts/handout.py $(BUILD)/handout
+
+# The primitives' cycle costs (kernel/bench.c): one boot with bench=$(BENCH) in parallel mode (the TSC then
+# follows the host's clock; under icount it would count instructions), the table printed and written with a
+# plot to build/bench/bench.{txt,json,png,svg} by scripts/bench.py. CPUS defaults to 8 here, so that the
+# shootdown rows go to 1..7 CPUs. ACCEL=kvm measures on KVM, where /dev/kvm exists. docs/bench.md.
+#   make bench CPUS=8 BENCH_SAMPLES=101 BENCH=all
+BENCH ?= all
+BENCH_SAMPLES ?= 101
+BENCH_CPUS = $(if $(filter command line environment,$(origin CPUS)),$(CPUS),8)
+bench: check-deps $(BUILD)/kernel.elf
+	@$(PLOT_PY) scripts/bench.py --cpus $(BENCH_CPUS) --accel $(ACCEL) --bench "$(BENCH)" \
+	    --samples "$(BENCH_SAMPLES)" --out $(BUILD)/bench
 
 # Run one lab variant N times in a row and count the verdicts (determinism check):
 #   make lab-repeat LAB=stall VARIANT=real_restore CPUS=4 N=20

@@ -3,6 +3,7 @@
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/smpboot.h"
 #include "kernel/acpi_boot.h"
+#include "kernel/bench.h"
 #include "kernel/cmdline.h"
 #include "kernel/detector_stop.h"
 #include "kernel/ktest.h"
@@ -93,6 +94,10 @@ static const struct kparam params[] = {
       .dest_size = sizeof param_detector_stop, .valid = detector_stop_param_valid,
       .valid_desc = "auto (after a hang report, stop the machine when a test or lab runs; the default), "
                     "on (always stop) or off (report and keep running)" },
+    { .key = "bench", .type = KPARAM_STRING, .dest = param_bench, .dest_size = sizeof param_bench,
+      .valid_desc = "all, or one benchmark group (docs/bench.md)", .refused = &param_bench_refused },
+    { .key = "bench_samples", .type = KPARAM_INT, .dest = &param_bench_samples, .min = 1, .max = BENCH_SAMPLES_MAX,
+      .given = &param_bench_samples_given, .refused = &param_bench_samples_refused },
 };
 
 static void report(void *ctx, const char *msg)

@@ -11,6 +11,7 @@
 #include "drivers/pic8259.h"
 #include "drivers/serial.h"
 #include "kernel/acpi_boot.h"
+#include "kernel/bench.h"
 #include "kernel/boot_stop.h"
 #include "kernel/bootparams.h"
 #include "kernel/irqflags.h"
@@ -42,6 +43,33 @@ static const void *early_phys(uint64_t addr, size_t len)
 }
 
 /*
+ * bench= is the third thing a boot may run, with the same rules: a name
+ * that is not a benchmark, a refused value, or bench= next to test= or lab=
+ * stops the boot with the valid choices. A refused bench_samples= stops it
+ * too: `make bench BENCH_SAMPLES=x` must not quietly measure the default.
+ */
+static void check_bench(void)
+{
+    char valid[256];
+
+    bench_list(valid, sizeof valid);
+    if (param_bench_refused)
+        boot_stop("irqlab: a bench= value was refused (empty, malformed or too long); not running another "
+                  "benchmark instead; valid: %s", valid);
+    if (param_bench[0] && (param_test[0] || param_lab[0]))
+        boot_stop("irqlab: bench=%s and %s=%s: a boot runs one of them; give bench=, test= or lab= alone",
+                  param_bench, param_test[0] ? "test" : "lab", param_test[0] ? param_test : param_lab);
+    if (param_bench[0] && !bench_valid_name(param_bench))
+        boot_stop("irqlab: unknown bench '%s'; valid: %s", param_bench, valid);
+    if (param_bench[0] && param_bench_samples_refused)
+        boot_stop("irqlab: bench=%s: a bench_samples= value was refused; not measuring the default (%d) "
+                  "instead; valid: 1-%d", param_bench, BENCH_SAMPLES_DEFAULT, BENCH_SAMPLES_MAX);
+    if (!param_bench[0] && (param_bench_samples_given || param_bench_samples_refused))
+        pr_warn("cmdline: bench_samples= sets the samples of the bench= benchmark, and no bench= is given; "
+                "ignored (valid: bench=all bench_samples=N)\n");
+}
+
+/*
  * Stop at once on a test= or lab= that names nothing, listing what is valid,
  * instead of booting everything first; and on a choice the command line
  * made unclear (a refused lab=/variant=/test= value, both lab= and test=):
@@ -53,7 +81,7 @@ static void check_test_and_lab(void)
 {
     char valid[1024];
 
-    panic_exits_qemu = param_test[0] || param_lab[0];
+    panic_exits_qemu = param_test[0] || param_lab[0] || param_bench[0];
     if (param_test_refused)
         boot_stop("irqlab: a test= value was refused (empty, malformed or too long); not running another "
                   "test instead; valid: all, or a test name");
@@ -74,6 +102,7 @@ static void check_test_and_lab(void)
     }
     if (param_lab[0] && !lab_choose(param_lab, param_variant, valid, sizeof valid))
         boot_stop("irqlab: %s", valid);
+    check_bench();
     if ((param_variant[0] || param_variant_refused) && !param_lab[0])
         pr_warn("cmdline: variant= chooses a variant of the lab= lab, and no lab= is given; ignored "
                 "(valid: lab=NAME variant=V, or `run NAME variant=V` at the monitor)\n");
@@ -92,13 +121,15 @@ static int kernel_init(void *unused)
         ktest_run(param_test);
     if (param_lab[0])
         lab_run(lab_find(param_lab, param_variant));    /* check_test_and_lab() vouched for it */
+    if (param_bench[0])
+        bench_run(param_bench);                         /* check_bench() vouched for it */
     monitor_run();
 }
 
 /* Linux's rest_init(): start kernel_init on CPU 0, then idle. */
 __attribute__((noreturn)) static void rest_init(void)
 {
-    const char *name = param_test[0] ? "ktest" : param_lab[0] ? "lab" : "monitor";
+    const char *name = param_test[0] ? "ktest" : param_lab[0] ? "lab" : param_bench[0] ? "bench" : "monitor";
 
     if (!kthread_run_on_cpu(kernel_init, NULL, 0, name))
         panic("rest_init: cannot start the first kernel thread");

@@ -161,10 +161,44 @@ bool trigger_all_cpu_backtrace(void)
     return trigger_cpumask_backtrace(&cpu_online_mask);
 }
 
+/*
+ * The monitor's `nmi` lines the other CPUs up before it sends: it waits
+ * until each target in mask has taken a tick after this call began and has
+ * left the interrupt again (preempt_count 0, no interrupt frame), at most
+ * three tick periods; a CPU stuck with IF=0 takes no tick and is shown
+ * after that wait, wherever it is. Why: every CPU ticks on one grid
+ * (kernel/time.c), so an NMI sent at a random moment can land on a CPU that
+ * is just taking its tick: under QEMU's round-robin TCG an idle CPU woken by
+ * its timer may sit at the interrupt stub's first instruction until
+ * another CPU's turn ends. The backtrace would then show the tick, not the
+ * idle loop, depending only on how long the boot took. Linux sends at
+ * once; the waiting is irqlab's, for a monitor command whose answer should
+ * not depend on the moment. The detectors' backtraces do not wait.
+ */
+static void nmi_line_up(const struct cpumask *mask)
+{
+    uint64_t ticks[NR_CPUS], deadline = ktime_get_ns() + 3 * (NSEC_PER_SEC / (unsigned)param_hz);
+    unsigned cpu, this_cpu = smp_processor_id();
+
+    for_each_cpu(cpu, mask)
+        ticks[cpu] = __atomic_load_n(&percpu_area[cpu].tick_count, __ATOMIC_ACQUIRE);
+    for_each_cpu(cpu, mask) {
+        const struct percpu *p = &percpu_area[cpu];
+
+        while (cpu != this_cpu && ktime_get_ns() < deadline &&
+               (__atomic_load_n(&p->tick_count, __ATOMIC_ACQUIRE) == ticks[cpu] ||
+                __atomic_load_n(&p->preempt_count, __ATOMIC_ACQUIRE) != 0 ||
+                __atomic_load_n(&p->irq_regs, __ATOMIC_ACQUIRE) != NULL))
+            cpu_relax();
+    }
+}
+
 MONITOR_COMMAND_ARGS(nmi, "[CPU]", 0, 1, "NMI backtrace of one CPU, or of all")
 {
-    if (argc < 2)
+    if (argc < 2) {
+        nmi_line_up(&cpu_online_mask);
         return trigger_all_cpu_backtrace() ? 0 : 1;
+    }
     unsigned cpu = 0;
     for (const char *p = argv[1]; *p; p++) {
         if (*p < '0' || *p > '9' || cpu > NR_CPUS) {
@@ -177,5 +211,10 @@ MONITOR_COMMAND_ARGS(nmi, "[CPU]", 0, 1, "NMI backtrace of one CPU, or of all")
         printk("nmi: CPU %u is not online; online CPUs are 0-%u\n", cpu, num_online_cpus() - 1);
         return 1;
     }
+    struct cpumask one;
+
+    cpumask_clear(&one);
+    cpumask_set_cpu(cpu, &one);
+    nmi_line_up(&one);
     return trigger_cpu_backtrace(cpu) ? 0 : 1;
 }

@@ -2,10 +2,12 @@
 """scripts/lab_campaign.py: every lab variant N times at each CPU count, the host busy or not; count the verdicts.
 
     scripts/lab_campaign.py [-n RUNS] [--cpus 2 4] [--hog] [--only PATTERN]
-    make lab-campaign N=20 CPUS="2 4" HOG=1
+    make lab-campaign N=20 CAMPAIGN_CPUS="2 4" HOG=1 [JOBS=1] [DETERMINISTIC=0]
 
-Two QEMUs at a time (--jobs; deterministic mode: guest time is virtual, so a
-neighbour cannot change a verdict). --hog runs a busy loop on every host
+Two QEMUs at a time (--jobs), in the mode $DETERMINISTIC chooses
+(deterministic by default: guest time is virtual, so a neighbour cannot
+change a verdict; DETERMINISTIC=0: the CPUs run in parallel on host time,
+where a busy host truly changes the timings). --hog runs a busy loop on every host
 core for the whole campaign, the host as busy as it gets. Each variant's
 runs must all reach the verdict its LAB_VARIANT line expects; a variant
 that needs more CPUs than a count gives must be refused, every time. Prints
@@ -73,6 +75,10 @@ def main():
             if not a.only or fnmatch.fnmatch(f"{lab}/{v}", a.only)]
     if not runs:
         sys.exit(f"lab-campaign: no variant matches '{a.only}'")
+    try:
+        mode = qemu.default_mode()
+    except ValueError as e:
+        sys.exit(f"lab-campaign: {e}")
     logdir = os.path.join("build", "campaign")
     os.makedirs(logdir, exist_ok=True)
     hogs = [multiprocessing.Process(target=hog, daemon=True) for _ in range(os.cpu_count() or 1)] if a.hog else []
@@ -83,7 +89,7 @@ def main():
         (lab, v, cpus, _, _), i = job
         log = os.path.join(logdir, f"{lab}-{v}-cpus{cpus}-{i}.log")
         status, text, _ = qemu.boot(f"lab={lab} variant={v}", cpus, timeout=a.timeout, log=log,
-                                    mode="deterministic")
+                                    mode=mode)
         return verdict(lab, v, status, text)
 
     start = time.monotonic()
@@ -106,7 +112,7 @@ def main():
         counts = ", ".join(f"{n} x {what}" for what, n in seen[r].most_common())
         print(f"{lab + '/' + v:48s} {cpus:4d}  {expect:15s}  {counts}{'' if ok else '   <-- DISAGREES'}")
     print(f"--- {len(jobs)} runs of {len(runs)} variant/CPU pairs, {a.n} each, "
-          f"{'with' if a.hog else 'without'} a busy loop on each of {os.cpu_count()} host cores, "
+          f"{mode} mode, {'with' if a.hog else 'without'} a busy loop on each of {os.cpu_count()} host cores, "
           f"in {time.monotonic() - start:.0f} s: {len(runs) - bad} pairs agree, {bad} disagree")
     sys.exit(1 if bad else 0)
 

@@ -109,6 +109,82 @@ def tool_tests():
                              "tools/check-bad-mode"),
                             ('parallel_cpus = [2]\n', "parallel_cpus without", "tools/check-parallel-cpus-alone")):
         refused(name, path, '[[check]]\nname = "x"\ncmdline = ""\n' + body, checks.load, why)
+    bench_tests()
+
+
+BENCH_LOG = os.path.join("tests", "tools", "bench-tcg-8cpus.log")     # a recorded `make bench` console (TCG)
+BENCH_ROWS = (["tsc_pair"] + [f"{p}/{v}" for p in ("irqsave", "counted", "spin_lock", "spin_lock_irqsave")
+                              for v in ("lockdep", "nolockdep")] + ["ipi"] + [f"shootdown/{n}" for n in range(1, 8)])
+
+
+def bench_rows_ok(result):
+    """'' when result (bench.parse()) has every row of an 8-CPU bench=all, in order, none skipped; else why not."""
+    names = [r["name"] for r in result["rows"]]
+    if names != BENCH_ROWS or result["skipped"]:
+        return f"rows {names}, skipped {result['skipped']}; expected {BENCH_ROWS}"
+    return ""
+
+
+def bench_tests():
+    """scripts/bench.py on a recorded table: the parser, its refusals, and the writer (text, JSON, PNG, SVG)."""
+    import bench
+    import xml.etree.ElementTree as ET
+    text = open(BENCH_LOG).read()
+    try:
+        result = bench.parse(text)
+        why = bench_rows_ok(result) or ("" if result["machine"]["cpus"] == 8 and
+                                        result["machine"]["hypervisor"].startswith("TCG") else
+                                        f"machine line read as {result['machine']}")
+    except ValueError as e:
+        why = str(e)
+    report(not why, "tools/bench-parse", why)
+    row = next(line for line in text.splitlines() if "bench: ipi " in line)
+    for name, bad, want in (
+            ("tools/bench-unfinished", text[:text.index("bench: shootdown/7")], "no 'bench: done' line"),
+            ("tools/bench-row-missing", text.replace(row + "\n", ""), "'bench: done' says 17 rows"),
+            ("tools/bench-bad-row", text.replace(row, row.replace(" 101  ", " 101 ")), "is not a line of the bench"),
+            ("tools/bench-unordered", text.replace(row, row.replace("120393", "999999999")), "p10 <= median"),
+            ("tools/bench-no-start", text.replace("bench: irqlab bench:", "bench: irqlab bunch:"), "not a line")):
+        try:
+            bench.parse(bad)
+            report(False, name, "accepted")
+        except ValueError as e:
+            report(want in str(e), name, "" if want in str(e) else f"refused, but with {e}")
+    out = os.path.join(LOGDIR, "bench")
+    shutil.rmtree(out, ignore_errors=True)
+    # The writer draws with matplotlib, which Debian's interpreter has (make deps), as `make bench` runs it.
+    p = subprocess.run(["/usr/bin/python3", os.path.join("scripts", "bench.py"), "--from-log", BENCH_LOG, "--out", out],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    why = "" if p.returncode == 0 else f"exited {p.returncode}:\n{p.stdout[-2000:]}"
+    try:
+        if not why:
+            with open(os.path.join(out, "bench.json")) as f:
+                why = bench_rows_ok(json.load(f))
+            with open(os.path.join(out, "bench.png"), "rb") as f:
+                why = why or ("" if f.read(8) == b"\x89PNG\r\n\x1a\n" else "bench.png is not a PNG")
+            root = ET.parse(os.path.join(out, "bench.svg")).getroot()
+            why = why or ("" if root.tag.endswith("svg") else f"bench.svg's root is {root.tag}")
+            txt = open(os.path.join(out, "bench.txt")).read().splitlines()
+            why = why or ("" if txt == result["lines"] else "bench.txt is not the table as the kernel printed it")
+            why = why or ("" if all(f"wrote {os.path.join(out, n)}" in p.stdout for n in
+                                    ("bench.txt", "bench.json", "bench.png", "bench.svg")) else
+                          f"did not print the four paths:\n{p.stdout[-500:]}")
+    except (OSError, ValueError, ET.ParseError) as e:
+        why = str(e)
+    report(not why, "tools/bench-write", why)
+
+
+def bench_table_test(outcome):
+    """The bench-all check's fresh console, read by scripts/bench.py's parser: every row in the line format."""
+    if "bench-all" not in outcome:
+        return
+    import bench
+    log = os.path.join(LOGDIR, "bench-all.log")
+    try:
+        why = bench_rows_ok(bench.parse(open(log, errors="replace").read()))
+    except (OSError, ValueError) as e:
+        why = str(e)
+    report(not why, "bench-all/table", why, log if why else None)
 
 
 def refused(name, path, text, load, why):
@@ -380,6 +456,7 @@ def main():
     if selected("fuzz", only):
         fuzz_tests()
     outcome = run_checks(all_checks, only)
+    bench_table_test(outcome)
     gdb_tests(only)
     full_tree_grade(all_checks, outcome)
     if selected("handout", only):

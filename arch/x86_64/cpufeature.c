@@ -79,6 +79,23 @@ void cpu_get_brand(char out[49])
     out[sizeof regs - skip] = '\0';
 }
 
+void cpu_get_hypervisor_vendor(char out[13])
+{
+    uint32_t a, b, c, d;
+
+    out[0] = '\0';
+    if (!cpu_has(X86_FEATURE_HYPERVISOR))
+        return;
+    /* The SDM (Vol. 2A, CPUID) promises that no Intel CPU will ever answer
+     * leaves 40000000H-4FFFFFFFH, which is why hypervisors took them: EAX is
+     * their highest such leaf, EBX ECX EDX spell their name. */
+    cpuid(0x40000000, &a, &b, &c, &d);
+    memcpy(out, &b, 4);
+    memcpy(out + 4, &c, 4);
+    memcpy(out + 8, &d, 4);
+    out[12] = '\0';
+}
+
 bool cpu_has(enum cpu_feature f)
 {
     uint32_t r[4];      /* EAX, EBX, ECX, EDX */

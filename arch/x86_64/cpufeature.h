@@ -28,6 +28,14 @@ void cpu_get_vendor(char out[13]);
 /* The brand string, e.g. "QEMU Virtual CPU version 2.5+", or "" if the CPU has none. */
 void cpu_get_brand(char out[49]);
 
+/*
+ * The hypervisor's signature from CPUID leaf 40000000H (EBX, ECX, EDX, as
+ * Linux's detect_hypervisor_vendor() reads it), e.g. "KVMKVMKVM" or
+ * "TCGTCGTCGTCG", when CPUID.1:ECX[31] (X86_FEATURE_HYPERVISOR) is set;
+ * "" when it is not (bare metal, or a hypervisor that does not say).
+ */
+void cpu_get_hypervisor_vendor(char out[13]);
+
 /* Whether this CPU reports feature f. */
 bool cpu_has(enum cpu_feature f);
 

@@ -79,7 +79,7 @@ static void flush_tlb_func(void *info)
  * order (flush_tlb_func_local(), then flush_tlb_others()): the local
  * flush, a few invlpg, is tiny next to an IPI round trip.
  */
-void flush_tlb_range(uint64_t start, uint64_t end)
+void flush_tlb_range_mask(const struct cpumask *mask, uint64_t start, uint64_t end)
 {
     struct flush_tlb_info info;
     unsigned long flags;
@@ -96,10 +96,15 @@ void flush_tlb_range(uint64_t start, uint64_t end)
     flags = arch_local_irq_save();
     flush_tlb_func(&info);
     arch_local_irq_restore(flags);
-    /* Every other online CPU may have used a kernel mapping. wait: return
-     * only when all have flushed, so the caller may then reuse the pages. */
-    smp_call_function_many(&cpu_online_mask, flush_tlb_func, &info, true);
+    /* wait: return only when all have flushed, so the caller may then reuse the pages. */
+    smp_call_function_many(mask, flush_tlb_func, &info, true);
     preempt_enable();
+}
+
+/* Every other online CPU may have used a kernel mapping. */
+void flush_tlb_range(uint64_t start, uint64_t end)
+{
+    flush_tlb_range_mask(&cpu_online_mask, start, end);
 }
 
 MONITOR_COMMAND(tlb, "TLB flushes per CPU: started locally, received by IPI, full (CR3 reload)")

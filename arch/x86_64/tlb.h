@@ -21,6 +21,17 @@
  */
 void flush_tlb_range(uint64_t start, uint64_t end);
 
+struct cpumask;
+
+/*
+ * The same, with the shootdown sent only to the online CPUs in mask (this
+ * CPU flushes itself whether or not mask names it): for a range only those
+ * CPUs can have cached, and for timing a shootdown against the number of
+ * its targets (kernel/bench.c). Same context rules as flush_tlb_range().
+ * (Linux: flush_tlb_multi() with the mm's cpumask.)
+ */
+void flush_tlb_range_mask(const struct cpumask *mask, uint64_t start, uint64_t end);
+
 /*
  * Flush one kernel page from THIS CPU's TLB only (invlpg), as Linux's
  * flush_tlb_one_kernel(). Enough for a mapping no other CPU can have used;
