@@ -279,7 +279,8 @@ def gdb_tests(only):
     at a time (deterministic mode, and every stop is an event, not a moment: no host timing involved):
     il-stall names the waiter, the target, the function and the lock; `bt` on the stuck CPU crosses the
     interrupt frame into the interrupted code; il-window lets the call-function IPI in through
-    broken_restore's window; il-sti-break never stops in real_restore, which runs to its verdict."""
+    broken_restore's window; il-sti-break never stops in real_restore, which runs to its verdict; il-cpus shows
+    a tasklet's CPU in softirq context, over the interrupt whose exit runs it."""
     import gdb_lab
     sessions = {
         "stall-explained": ("lab=stall variant=lock_spin", ["il-stall", "thread 1", "bt"], [
@@ -291,6 +292,12 @@ def gdb_tests(only):
                                                          "il-sti-break 0", "continue", "il-window"], [
             r"il-window: vector 0xf[bc] \((Single function call|Function call) interrupts, class 0xf\) came in",
             r"QEMU's step flags are back to 0x7"], []),
+        "softirq-context": ("test=softirq_raise_runs_on_irq_exit", ["hbreak record_fn", "continue", "il-cpus"], [
+            r"CPU 0 \(thread \d+, APIC id 0\): IF=1 in softirq run at the exit of vector 0x46 \(softirq test\), "
+            r"at record_fn",
+            r"preempt_count 0x00000100: preempt 0, softirq serving \+ BH-disable depth 0",
+            r"softirqs: pending none; ksoftirqd/0 sleeping; runs: 1 at irq exit",
+            r"interrupt: vector 0x46 \(softirq test\) arrived with IF=1"], []),
         "no-sti-in-hardirq": ("lab=stall variant=real_restore", ["il-sti-break", "hbreak qemu_exit", "continue",
                                                                   "il-dmesg 1"], [
             r"il-sti-break: stopping before each sti in hardirq", r"Breakpoint \d+, qemu_exit \(",

@@ -16,6 +16,7 @@
 #include "kernel/monitor.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
+#include "kernel/softirq.h"
 #include "kernel/sched.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
@@ -316,11 +317,28 @@ static const char *state_name(enum cpu_boot_state s)
     return "?";
 }
 
-MONITOR_COMMAND(cpus, "list every CPU with its APIC id and state")
+/*
+ * What an online CPU is in now, from its preempt_count (a snapshot: it
+ * changes under us): NMI, hardirq, softirq, BHs off (local_bh_disable()) or
+ * task. The CPU running this command is in task context.
+ */
+static const char *cpu_context_name(unsigned cpu)
+{
+    uint32_t pc = __atomic_load_n(&percpu_area[cpu].preempt_count, __ATOMIC_RELAXED);
+    const char *soft = softirq_state_name(pc);
+
+    if (pc & NMI_MASK)
+        return "NMI";
+    if (pc & HARDIRQ_MASK)
+        return "hardirq";
+    return *soft ? soft : "task";
+}
+
+MONITOR_COMMAND(cpus, "list every CPU with its APIC id, state and context (task, softirq, BH off, hardirq)")
 {
     (void)argc;
     (void)argv;
-    printk("CPU  APIC id  mode    state           boot CPU  up after SIPI\n");
+    printk("CPU  APIC id  mode    state           boot CPU  up after SIPI  context\n");
     for (unsigned i = 0; i < acpi_info.cpu_count; i++) {
         const struct acpi_cpu *c = &acpi_info.cpus[i];
         unsigned cpu = cpu_of_apic_id(c->apic_id);
@@ -333,9 +351,9 @@ MONITOR_COMMAND(cpus, "list every CPU with its APIC id and state")
         if (cpu < NR_CPUS && cpu_boot_ns[cpu])
             ksnprintf(up, sizeof up, "%lu us", cpu_boot_ns[cpu] / NSEC_PER_USEC);
         enum cpu_boot_state s = cpu < NR_CPUS ? get_state(cpu) : CPU_NOT_STARTED;
-        printk("%-4s %-8u %-7s %-15s %-9s %s\n", num, c->apic_id,
+        printk("%-4s %-8u %-7s %-15s %-9s %-14s %s\n", num, c->apic_id,
                s == CPU_ONLINE ? apic_mode_name() : "-", state_name(s),
-               cpu == 0 ? "yes" : "no", up);
+               cpu == 0 ? "yes" : "no", up, s == CPU_ONLINE ? cpu_context_name(cpu) : "-");
     }
     return 0;
 }

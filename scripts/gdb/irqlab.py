@@ -6,7 +6,7 @@ read from the kernel's own debug information, so the commands follow the
 kernel as it changes; only preempt_count's layout (kernel/hardirq.h) and the
 entry stubs' push order (arch/x86_64/entry.asm) are known here by heart.
 
-    il-cpus        every CPU: IF, context, preempt_count, counted disable, held locks, task, CSD wait
+    il-cpus        every CPU: IF, context (softirq too), preempt_count, softirqs, counted disable, held locks, task, CSD wait
     il-lapic       the selected thread's local APIC: IRR, ISR, TPR, PPR, the LVT timer
     il-dmesg       the kernel's log buffer: what the serial console printed
     il-stall       who waits for whom in csd_lock_wait, and why the target does not answer
@@ -28,9 +28,12 @@ import gdb.unwinder
 
 # kernel/hardirq.h: the fields of preempt_count.
 PREEMPT_MASK, SOFTIRQ_MASK = 0x000000ff, 0x0000ff00
+SOFTIRQ_OFFSET, SOFTIRQ_DISABLE_OFFSET = 0x100, 0x200   # serving a softirq; one local_bh_disable()
 HARDIRQ_DISABLE_SHIFT, HARDIRQ_SHIFT, NMI_SHIFT = 16, 24, 28
 X86_EFLAGS_IF = 0x200
-LOCKDEP_CONTEXTS = ("task", "hardirq", "NMI")       # enum lockdep_ctx (kernel/lockdep_internals.h)
+LOCKDEP_CONTEXTS = ("task", "softirq", "hardirq", "NMI")   # enum lockdep_ctx (kernel/lockdep_internals.h)
+# kernel/softirq.c: softirq_to_name[]
+SOFTIRQ_NAMES = ("HI", "TIMER", "NET_TX", "NET_RX", "BLOCK", "IRQ_POLL", "TASKLET", "SCHED", "HRTIMER", "RCU")
 QEMU_SSTEP_DEFAULT = "0x7"                           # ENABLE | NOIRQ | NOTIMER: QEMU's masking while stepping
 WINDOW_MAX_STEPS = 32
 
@@ -345,17 +348,41 @@ class CpuState:
         return (self.preempt >> HARDIRQ_DISABLE_SHIFT) & 0xff
 
     @property
+    def serving_softirq(self):
+        return bool(self.preempt & SOFTIRQ_OFFSET)
+
+    @property
+    def bh_disable_depth(self):
+        return (self.preempt & SOFTIRQ_MASK) // SOFTIRQ_DISABLE_OFFSET
+
+    @property
     def context(self):
         if self.nmi_depth:
             return f"NMI, depth {self.nmi_depth}"
         if self.hardirq_depth:
-            return f"hardirq, depth {self.hardirq_depth}"
-        return "task"
+            return f"hardirq, depth {self.hardirq_depth}" + (" (over a softirq)" if self.serving_softirq else "")
+        if self.serving_softirq:
+            return "softirq"
+        return "task" + (f", BHs off (depth {self.bh_disable_depth})" if self.bh_disable_depth else "")
 
     def decoded_preempt(self):
         return (f"{self.preempt:#010x}: preempt {self.preempt & PREEMPT_MASK}, softirq "
-                f"{(self.preempt & SOFTIRQ_MASK) >> 8}, irq-disable depth {self.disable_depth}, "
+                f"{'serving' if self.serving_softirq else 'not serving'} + BH-disable depth "
+                f"{self.bh_disable_depth}, irq-disable depth {self.disable_depth}, "
                 f"hardirq {self.hardirq_depth}, NMI {self.nmi_depth}")
+
+    def softirq_state(self):
+        """'pending TASKLET; ksoftirqd/1 sleeping' from softirq_cpus[cpu] (kernel/softirq.h)."""
+        sc = value("softirq_cpus")[self.cpu]
+        pending = int(sc["pending"])
+        names = [n for i, n in enumerate(SOFTIRQ_NAMES) if pending & (1 << i)]
+        kd = sc["ksoftirqd"]
+        thread = "no ksoftirqd"
+        if int(kd):
+            state = {0: "runnable", 1: "sleeping", 2: "dead"}.get(int(kd["state"]), "?")
+            thread = f"{kd['comm'].string()} {state}"
+        return (f"pending {' '.join(names) if names else 'none'}; {thread}; runs: {int(sc['irq_exit_runs'])} at irq exit, "
+                f"{int(sc['bh_enable_runs'])} at local_bh_enable, {int(sc['ksoftirqd_runs'])} in ksoftirqd")
 
     def read_held(self):
         """{context: [(lock name, where taken)]}: lockdep's held-lock stacks, entries below each depth only."""
@@ -414,15 +441,18 @@ def describe_context(s):
     """'IF=0 in hardirq, depth 1: vector 0xec (Local timer interrupts)', innermost interrupt first."""
     text = f"IF={int(s.irq_on)} in {s.context}"
     if s.interrupts:
-        text += ": " + " over ".join(f"vector {v:#x} ({vector_name(v)})" for v, _, _ in s.interrupts)
+        vectors = " over ".join(f"vector {v:#x} ({vector_name(v)})" for v, _, _ in s.interrupts)
+        # A softirq run by irq_exit() is below its interrupt's frame, but no longer in hardirq.
+        text += (" run at the exit of " if s.context == "softirq" else ": ") + vectors
     return text
 
 
 # ---------------------------------------------------------------- il-cpus
 
 class IlCpus(gdb.Command):
-    """Every CPU at a glance: IF, context and nesting, preempt_count decoded, the counted-disable depth
-    and saved flags, lockdep's held locks per context, the current task, and any wait in csd_lock_wait.
+    """Every CPU at a glance: IF, context and nesting (softirq and BH-disabled too), preempt_count decoded,
+    pending softirqs and ksoftirqd, the counted-disable depth and saved flags, lockdep's held locks per
+    context, the current task, and any wait in csd_lock_wait.
 
 Usage: il-cpus"""
 
@@ -437,6 +467,7 @@ Usage: il-cpus"""
                 continue
             print(f"CPU {s.cpu} (thread {t.num}, APIC id {s.apic_id}): {describe_context(s)}, at {s.where}")
             print(f"  preempt_count {s.decoded_preempt()}")
+            print(f"  softirqs: {s.softirq_state()}")
             if s.disable_depth:
                 flags = int(s.percpu["interrupt_disable_flags"])
                 print(f"  counted disable: depth {s.disable_depth}, saved flags {flags:#x} "

@@ -291,16 +291,29 @@ KTEST(hrtimer_cancel_waits_for_callback)
 
 /* --- the tick runs at HZ on every CPU --- */
 
-/* Spin until CPU 0's tick moves jiffies; return when we saw it. The tick
- * interrupts this very loop, so that is within microseconds of the tick. */
-static bool wait_for_tick(uint64_t *seen_at)
+/*
+ * Spin until CPU 0's tick moves jiffies, then take ktime, jiffies and each
+ * CPU's tick count as one snapshot, with IRQs off: an interrupt or a
+ * preemption between the reads (at HZ=1000 a tick, and any task that is
+ * due, comes every millisecond) would pair a clock read with a count from
+ * milliseconds later. The tick interrupts this very loop, so the snapshot
+ * is within microseconds of the tick.
+ */
+static bool wait_for_tick(uint64_t *seen_at, uint64_t *jiffies_seen, uint64_t *ticks)
 {
     uint64_t j = jiffies, deadline = ktime_get_ns() + WAIT_MS * NSEC_PER_MSEC;
+    unsigned long flags;
+    unsigned cpu;
 
     while (jiffies == j)
         if (ktime_get_ns() > deadline)
             return false;
+    local_irq_save(flags);
     *seen_at = ktime_get_ns();
+    *jiffies_seen = jiffies;
+    for_each_online_cpu(cpu)
+        ticks[cpu] = __atomic_load_n(&percpu_area[cpu].tick_count, __ATOMIC_RELAXED);
+    local_irq_restore(flags);
     return true;
 }
 
@@ -329,18 +342,12 @@ KTEST(time_tick_rate)
     uint64_t c0[NR_CPUS], c1[NR_CPUS], j0, j1, t0 = 0, t1 = 0, tick_ns = NSEC_PER_SEC / (uint64_t)param_hz;
     unsigned cpu;
 
-    if (!KTEST_EXPECT(t, wait_for_tick(&t0)))
+    if (!KTEST_EXPECT(t, wait_for_tick(&t0, &j0, c0)))
         return;
-    j0 = jiffies;
-    for_each_online_cpu(cpu)
-        c0[cpu] = __atomic_load_n(&percpu_area[cpu].tick_count, __ATOMIC_RELAXED);
     while (ktime_get_ns() - t0 < TICK_WINDOW_NS)
         cpu_relax();
-    if (!KTEST_EXPECT(t, wait_for_tick(&t1)))
+    if (!KTEST_EXPECT(t, wait_for_tick(&t1, &j1, c1)))
         return;
-    j1 = jiffies;
-    for_each_online_cpu(cpu)
-        c1[cpu] = __atomic_load_n(&percpu_area[cpu].tick_count, __ATOMIC_RELAXED);
 
     uint64_t elapsed = t1 - t0, expected = elapsed / tick_ns, slack = tick_ns + NSEC_PER_MSEC;
     printk("# time_tick_rate: HZ=%d, %lu.%03lu ms: jiffies +%lu; ticks per CPU (Hz):",
