@@ -128,8 +128,7 @@ static void free_from_tasklet(void)
         return;
     }
     apic_icr_write(APIC_DEST_SELF | APIC_DM_FIXED | IRQ_INVERSION_VECTOR, 0);
-    while (__atomic_load_n(&ob.tasklet_runs, __ATOMIC_ACQUIRE) == n)
-        cpu_relax();
+    lab_spin_until(__atomic_load_n(&ob.tasklet_runs, __ATOMIC_ACQUIRE) != n, "the tasklet to run pcpu_free()");
 }
 
 static void bh_step(const char *what, void (*fn)(void))

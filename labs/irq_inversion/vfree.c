@@ -254,8 +254,7 @@ static void free_from_interrupt(void)
     char usage[32];
 
     apic_icr_write(APIC_DEST_SELF | APIC_DM_FIXED | IRQ_INVERSION_VECTOR, 0);
-    while (!__atomic_load_n(&vo.irqs, __ATOMIC_ACQUIRE))
-        cpu_relax();
+    lab_spin_until(__atomic_load_n(&vo.irqs, __ATOMIC_ACQUIRE), "the device's interrupt to run pcpu_free()");
     lockdep_usage_string(&pcpu_lock.dep_map, usage, sizeof usage);
     lab_event("CPU0: the device's interrupt ran pcpu_free(): pcpu_lock %s", usage);
 }
