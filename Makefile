@@ -9,6 +9,7 @@
 #   make grade      score the labs' exercises (LAB=name: one lab); build/grade/results.json for Gradescope
 #   make handout    write the student tree to build/handout (solutions replaced by their stubs)
 #   make samples    rewrite the sample output on the lab pages from real runs (make test checks them)
+#   make pictures   redraw the trace pictures on the lab pages from real runs (docs/trace.md)
 #   make bench      the primitives' cycle costs as a table and a plot in build/bench (CPUS=8 BENCH_SAMPLES=101
 #                   BENCH=all ACCEL=tcg|kvm; docs/bench.md)
 #   make qemu-gdb   start QEMU halted with a gdb stub; then `make gdb` in another terminal
@@ -75,7 +76,7 @@ C_SRCS   := $(wildcard arch/x86_64/*.c kernel/*.c labs/*/*.c drivers/*.c tests/k
 ASM_SRCS := $(wildcard boot/*.asm arch/x86_64/*.asm)
 OBJS     := $(C_SRCS:%.c=$(BUILD)/%.o) $(ASM_SRCS:%.asm=$(BUILD)/%.o)
 
-.PHONY: all run test grade handout samples bench qemu-gdb gdb gdb-lab deps clean host-test check-deps lab-repeat lab-campaign FORCE
+.PHONY: all run pictures test grade handout samples bench qemu-gdb gdb gdb-lab deps clean host-test check-deps lab-repeat lab-campaign FORCE
 all: $(BUILD)/kernel.elf $(BUILD)/irqlab.iso
 
 # ---------------------------------------------------------------- packages
@@ -85,6 +86,7 @@ DEP_TOOLS := qemu-system-x86_64:qemu-system-x86 nasm:nasm grub-mkrescue:grub-com
 # The host tools that draw plots run on Debian's own interpreter, where
 # python3-matplotlib installs (a python3 earlier on PATH may lack it).
 PLOT_PY := /usr/bin/python3
+export PLOT_PY
 MISSING_PKGS = $(strip $(foreach d,$(DEP_TOOLS),$(if $(shell command -v $(word 1,$(subst :, ,$(d))) 2>/dev/null),,$(word 2,$(subst :, ,$(d))))) \
                $(if $(wildcard /usr/lib/grub/i386-pc/modinfo.sh),,grub-pc-bin) \
                $(if $(shell $(PLOT_PY) -c 'import matplotlib' 2>/dev/null && echo y),,python3-matplotlib))
@@ -185,9 +187,35 @@ NPROC   := $(shell nproc 2>/dev/null || echo 1)
 
 # Fails only when the run itself went wrong (an oops, a refused boot, a
 # hang): a lab's verdict, either way, is a run that went right.
+# The kernel's interrupt trace goes to QEMU's debugcon, RUN_TRACE (a lab
+# writes it at the end of its run; the monitor's `trace dump` at any time);
+# scripts/trace.py then draws it (.svg, .png) and exports it (.json, for
+# Perfetto), next to it, and prints the paths.
+RUN_TRACE := $(BUILD)/trace/$(if $(LAB),$(LAB)$(if $(VARIANT),-$(VARIANT)),monitor)
 run: check-deps $(if $(RUN_LAB_DETERMINISTIC),$(BUILD)/kernel.elf,$(BUILD)/run.iso)
 	@echo "irqlab: booting with $(CPUS) CPUs ($(ACCEL), $(if $(filter 1,$(DETERMINISTIC)),deterministic,parallel)$(if $(RUN_THRESHOLDS),$(comma) Linux's detector thresholds$(comma) the kernel directly)); quit QEMU with Ctrl-A then X"
-	@$(QEMU_PY) --interactive $(if $(RUN_LAB_DETERMINISTIC),$(RUN_THRESHOLDS),--iso $(BUILD)/run.iso) --cpus $(CPUS) --accel $(ACCEL) -- $(if $(RUN_LAB_DETERMINISTIC),$(RUN_CMDLINE))
+	@mkdir -p $(dir $(RUN_TRACE))
+	@rm -f $(RUN_TRACE).txt
+	@$(QEMU_PY) --interactive $(if $(RUN_LAB_DETERMINISTIC),$(RUN_THRESHOLDS),--iso $(BUILD)/run.iso) --cpus $(CPUS) --accel $(ACCEL) --trace $(RUN_TRACE).txt -- $(if $(RUN_LAB_DETERMINISTIC),$(RUN_CMDLINE))
+	@if [ -s $(RUN_TRACE).txt ]; then \
+	    echo "irqlab: trace: $(RUN_TRACE).txt"; \
+	    $(PLOT_PY) scripts/trace.py $(RUN_TRACE).txt --out $(RUN_TRACE) --title "$(or $(LAB),monitor)$(if $(VARIANT),/$(VARIANT)), $(CPUS) CPUs" && \
+	    echo "irqlab: zoom in with: $(PLOT_PY) scripts/trace.py $(RUN_TRACE).txt --png FILE --from MS --to MS (or --focus ipi)"; \
+	fi
+
+# The two trace pictures on the stall lab's page, from real runs (2 CPUs, deterministic,
+# the lab's own thresholds): lock_spin whole, broken_restore around its IPI.
+PICTURES := $(BUILD)/trace/pictures
+pictures: check-deps $(BUILD)/kernel.elf
+	@mkdir -p $(PICTURES)
+	@for v in lock_spin:41 broken_restore:43; do \
+	    name=$${v%%:*}; want=$${v##*:}; \
+	    $(QEMU_PY) --cpus 2 --timeout 120 --log $(PICTURES)/$$name.log --trace $(PICTURES)/$$name.txt \
+	        lab=stall variant=$$name > /dev/null; status=$$?; \
+	    [ $$status = $$want ] || { echo "irqlab: stall/$$name ended with status $$status, not $$want: see $(PICTURES)/$$name.log"; exit 1; }; \
+	    $(PLOT_PY) scripts/trace.py $(PICTURES)/$$name.txt --png labs/stall/trace-$$name.png \
+	        --title "stall/$$name, 2 CPUs" $$([ $$name = broken_restore ] && echo --focus ipi) || exit 1; \
+	done
 
 qemu-gdb: check-deps $(BUILD)/run.iso
 	@echo "irqlab: QEMU is halted, waiting for gdb on port $(GDBPORT)."

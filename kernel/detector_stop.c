@@ -10,6 +10,7 @@
 #include "kernel/printk.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
+#include "kernel/trace.h"
 #include "kernel/watchdog.h"
 
 char param_detector_stop[8] = "auto";
@@ -60,6 +61,7 @@ bool detector_report_begin(const char *which, unsigned cpu)
                                      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
         return false;
     nmi_backtrace_new_report();
+    trace_event(TRACE_DETECTOR, cpu, 0, which, NULL);
     if (detector_log_count < DETECTOR_LOG_SIZE)
         detector_log[detector_log_count] = (struct detector_event){
             .which = which, .cpu = cpu, .by_cpu = (unsigned)me, .ns = ktime_get_ns(),

@@ -8,6 +8,7 @@
 #include "kernel/printk.h"
 #include "kernel/spinlock.h"
 #include "kernel/time.h"
+#include "kernel/trace.h"
 
 #define KTIME_MAX       UINT64_MAX
 #define HANG_DELAY_MAX  (100 * NSEC_PER_MSEC)   /* the longest a hang pushes the next event out */
@@ -261,7 +262,9 @@ static void __run_hrtimer(struct hrtimer_cpu_base *base, struct hrtimer *timer)
     dequeue_hrtimer(timer, base);
     base->running = timer;
     raw_spin_unlock(&base->lock);
+    trace_event(TRACE_HRTIMER_ENTRY, 0, 0, timer->function, timer);
     restart = timer->function(timer);
+    trace_event(TRACE_HRTIMER_EXIT, 0, 0, timer->function, timer);
     raw_spin_lock(&base->lock);
     /* Re-queue, unless the callback (or another CPU) already started it again. */
     if (restart == HRTIMER_RESTART && timer->state == HRTIMER_STATE_INACTIVE)

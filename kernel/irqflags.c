@@ -6,6 +6,7 @@
 #include "kernel/lockdep.h"
 #include "kernel/monitor.h"
 #include "kernel/printk.h"
+#include "kernel/trace.h"
 
 unsigned long bogus_irq_restore_count;
 
@@ -32,6 +33,7 @@ __attribute__((noinline)) void trace_hardirqs_on(void)
     t->irq_events++;
     t->hardirq_enable_ip = ip;
     t->hardirq_enable_event = t->irq_events;
+    trace_event(TRACE_IRQ_ENABLE, 0, 0, (void *)ip, NULL);
     lockdep_hardirqs_on(ip);
 }
 
@@ -43,6 +45,7 @@ __attribute__((noinline)) void trace_hardirqs_off(void)
     t->irq_events++;
     t->hardirq_disable_ip = ip;
     t->hardirq_disable_event = t->irq_events;
+    trace_event(TRACE_IRQ_DISABLE, 0, 0, (void *)ip, NULL);
     lockdep_hardirqs_off(ip);
 }
 

@@ -15,6 +15,7 @@
 #include "kernel/smp.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
+#include "kernel/trace.h"
 #include "kernel/watchdog.h"
 #include "kernel/vsprintf.h"
 #include "drivers/qemu_exit.h"
@@ -150,6 +151,7 @@ void lab_event(const char *fmt, ...)
     va_start(ap, fmt);
     kvsnprintf(e->text, sizeof e->text, fmt, ap);
     va_end(ap);
+    trace_event(TRACE_LAB, 0, 0, e->text, NULL);       /* the text stays in events[] for the dump */
 }
 
 static const char *context_of(uint32_t pc)
@@ -223,6 +225,9 @@ __attribute__((noreturn)) static void lab_finish(struct lab_run *r)
     printk("%s/%s: %s: %s\n", v->lab, v->name, verdict_name(verdict), evidence);
     if (verdict != v->expected)
         printk("lab: note: this variant is expected to be %s\n", verdict_name(v->expected));
+    /* Only when QEMU has a debugcon (scripts/qemu.py --trace); silent, so that a run prints the same
+     * lines with and without one (the lab pages' samples boot without). */
+    trace_dump();
     qemu_exit(verdict == LAB_REPRODUCED ? QEMU_EXIT_REPRODUCED :
               verdict == LAB_NOT_REPRODUCED ? QEMU_EXIT_NOT_REPRODUCED : QEMU_EXIT_INVALID);
 }
@@ -369,6 +374,9 @@ void lab_run(const struct lab_variant *v)
     check_removal(v);
     run.v = v;
     run.start_ns = ktime_get_ns();
+    /* Every run whose trace has somewhere to go is traced (kernel/trace.h); lab_finish() writes it out. */
+    if (trace_channel_present())
+        trace_start(run.start_ns);
     printk("lab: %s/%s: %s\n", v->lab, v->name, v->summary);
     printk("lab: expected verdict: %s; %u CPUs online\n", verdict_name(v->expected), num_online_cpus());
     __atomic_store_n(&running, &run, __ATOMIC_RELEASE);

@@ -17,6 +17,7 @@
 #include "kernel/rcu.h"
 #include "kernel/spinlock.h"
 #include "kernel/time.h"
+#include "kernel/trace.h"
 #include "kernel/vsprintf.h"
 
 /*
@@ -288,6 +289,7 @@ static void __schedule(bool preempt)
         rq->curr = next;
         this_cpu_write(current_task, next);
         next->last_ran_ns = ktime_get_ns();
+        trace_event(TRACE_SCHED_SWITCH, (unsigned)prev->pid, (unsigned)next->pid, next->comm, NULL);
         /* We leave here as prev; we come back, some time later, as prev
          * again, and switch_to() returns the task that ran just before. */
         prev = switch_to(prev, next);

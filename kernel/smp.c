@@ -14,6 +14,7 @@
 #include "kernel/nmi_backtrace.h"
 #include "kernel/printk.h"
 #include "kernel/time.h"
+#include "kernel/trace.h"
 
 struct cpumask cpu_possible_mask;
 struct cpumask cpu_online_mask;
@@ -200,6 +201,7 @@ static void csd_lock(call_single_data_t *csd)
 static void csd_unlock(call_single_data_t *csd)
 {
     WARN_ON_ONCE(!(csd->flags & CSD_FLAG_LOCK));
+    trace_event(TRACE_CSD_UNLOCK, csd->src, 0, NULL, NULL);
     __atomic_store_n(&csd->flags, 0, __ATOMIC_RELEASE);
 }
 
@@ -214,6 +216,7 @@ static bool csd_queue(call_single_data_t *csd, unsigned cpu, smp_call_func_t fun
     csd->src = smp_processor_id();
     csd->dst = cpu;
     csd->sent_ns = ktime_get_ns();
+    trace_event(TRACE_CSD_QUEUE, cpu, 0, func, NULL);
     return llist_add(csd, &call_single_queue[cpu]);
 }
 
@@ -245,6 +248,7 @@ static void flush_smp_call_function_queue(void)
 
         fifo = csd->next;
         csd_lock_record(csd);
+        trace_event(TRACE_CSD_ENTRY, csd->src, 0, func, NULL);
         if (csd->flags & CSD_TYPE_SYNC) {
             func(info);
             csd_unlock(csd);
@@ -252,6 +256,7 @@ static void flush_smp_call_function_queue(void)
             csd_unlock(csd);
             func(info);
         }
+        trace_event(TRACE_CSD_EXIT, 0, 0, func, NULL);    /* not csd->src: an unlocked csd may be reused */
         csd_lock_record(NULL);
     }
 }

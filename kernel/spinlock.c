@@ -6,6 +6,7 @@
 #include "kernel/irq_disable.h"
 #include "kernel/printk.h"
 #include "kernel/softirq.h"
+#include "kernel/trace.h"
 
 unsigned long spin_bug_count;
 void (*spin_bug_test_hook)(spinlock_t *lock, const char *msg);
@@ -81,40 +82,49 @@ static bool debug_spin_unlock(spinlock_t *lock)
 
 /*
  * The steps every lock and unlock function below shares; ip is the caller's.
+ * Always inlined (the tracer's calls made gcc outline them), so a CPU
+ * spinning on a lock is in spin_lock() itself, as its backtraces say.
  * Holding a spinlock disables preemption, as in Linux: the owner check and
  * lockdep's held-lock stacks are per CPU, and another task on this CPU must
  * not run (and try the same lock) while we hold it.
  */
-static inline void do_spin_lock(spinlock_t *lock, unsigned long ip)
+static inline __attribute__((always_inline)) void do_spin_lock(spinlock_t *lock, unsigned long ip)
 {
     preempt_disable();
     lock_acquire(&lock->dep_map, 0, ip);
     debug_spin_lock_before(lock);
+    trace_event(TRACE_LOCK_ACQUIRE, 0, 0, lock->dep_map.name, lock);
+    if (raw_spin_is_locked(&lock->rlock))
+        trace_event(TRACE_LOCK_CONTENDED, 0, 0, lock->dep_map.name, lock);
     raw_spin_lock(&lock->rlock);
+    trace_event(TRACE_LOCK_ACQUIRED, 0, 0, lock->dep_map.name, lock);
     debug_spin_lock_after(lock, ip);
 }
 
-static inline bool do_spin_trylock(spinlock_t *lock, unsigned long ip)
+static inline __attribute__((always_inline)) bool do_spin_trylock(spinlock_t *lock, unsigned long ip)
 {
     preempt_disable();
     if (!raw_spin_trylock(&lock->rlock)) {
         preempt_enable();
         return false;
     }
+    trace_event(TRACE_LOCK_ACQUIRE, 0, 1, lock->dep_map.name, lock);
+    trace_event(TRACE_LOCK_ACQUIRED, 0, 0, lock->dep_map.name, lock);
     debug_spin_lock_after(lock, ip);
     lock_acquire(&lock->dep_map, 1, ip);    /* a trylock cannot deadlock: recorded after */
     return true;
 }
 
 /* Release the lock, but stay non-preemptible: the caller enables preemption. */
-static inline void do_spin_release(spinlock_t *lock, unsigned long ip)
+static inline __attribute__((always_inline)) void do_spin_release(spinlock_t *lock, unsigned long ip)
 {
     lock_release(&lock->dep_map, ip);
+    trace_event(TRACE_LOCK_RELEASE, 0, 0, lock->dep_map.name, lock);
     if (debug_spin_unlock(lock))
         raw_spin_unlock(&lock->rlock);
 }
 
-static inline void do_spin_unlock(spinlock_t *lock, unsigned long ip)
+static inline __attribute__((always_inline)) void do_spin_unlock(spinlock_t *lock, unsigned long ip)
 {
     do_spin_release(lock, ip);
     preempt_enable();
@@ -138,6 +148,11 @@ bool spin_trylock(spinlock_t *lock)
 bool spin_is_locked(spinlock_t *lock)
 {
     return raw_spin_is_locked(&lock->rlock);
+}
+
+bool spin_is_contended(spinlock_t *lock)
+{
+    return raw_spin_is_contended(&lock->rlock);
 }
 
 void spin_lock_irq(spinlock_t *lock)

@@ -48,6 +48,14 @@ static inline bool arch_spin_is_locked(arch_spinlock_t *l)
     return __atomic_load_n(&l->owner, __ATOMIC_RELAXED) != __atomic_load_n(&l->next, __ATOMIC_RELAXED);
 }
 
+/* Someone waits: more than one ticket is out (the holder's), as Linux's x86 ticket lock had it. */
+static inline bool arch_spin_is_contended(arch_spinlock_t *l)
+{
+    uint16_t next = __atomic_load_n(&l->next, __ATOMIC_RELAXED);
+
+    return (uint16_t)(next - __atomic_load_n(&l->owner, __ATOMIC_RELAXED)) > 1;
+}
+
 /*
  * raw_spinlock_t: the lock, without debug checks, validation or irq-state
  * tracing. For code the checks themselves run on (the validator, printk's
@@ -66,6 +74,7 @@ static inline void raw_spin_lock(raw_spinlock_t *l)    { arch_spin_lock(&l->lock
 static inline void raw_spin_unlock(raw_spinlock_t *l)  { arch_spin_unlock(&l->lock); }
 static inline bool raw_spin_trylock(raw_spinlock_t *l) { return arch_spin_trylock(&l->lock); }
 static inline bool raw_spin_is_locked(raw_spinlock_t *l) { return arch_spin_is_locked(&l->lock); }
+static inline bool raw_spin_is_contended(raw_spinlock_t *l) { return arch_spin_is_contended(&l->lock); }
 
 /* IRQs off with raw_local_irq_save(): untraced, so usable under the validator. */
 #define raw_spin_lock_irqsave(l, flags) do {                                    \
@@ -140,6 +149,9 @@ void spin_lock(spinlock_t *lock);
 void spin_unlock(spinlock_t *lock);
 bool spin_trylock(spinlock_t *lock);
 bool spin_is_locked(spinlock_t *lock);
+/* Linux's spin_is_contended(): held, and another CPU (or context) waits for it. A snapshot, for heuristics
+ * (lock breaking) and for tests; it may be stale by the time the caller looks. */
+bool spin_is_contended(spinlock_t *lock);
 
 /* IRQs off / on unconditionally (local_irq_disable/enable). */
 void spin_lock_irq(spinlock_t *lock);

@@ -24,6 +24,10 @@ count and is judged by QEMU's exit and the lines the serial console printed:
     modes = ["deterministic", "parallel"]   # the guest's clock (default ["deterministic"]); a run in
                                             # parallel mode, when there are both, gets "-parallel" added
     parallel_cpus = [4]                     # the CPU counts of the parallel-mode runs (default: cpus)
+    trace_expect = ["ipi 1->0 never entered"]   # the run writes its interrupt trace (docs/trace.md) next to
+                                            # the log; these assertions about it must hold
+                                            # (scripts/trace.py lists the forms), and the picture and
+                                            # JSON made from it must parse
 
 Deterministic mode (QEMU's icount) makes a run independent of the host's
 load; parallel mode (multi-threaded TCG) is for what needs the CPUs truly
@@ -49,11 +53,16 @@ except ImportError:                     # Python < 3.11: Debian's python3-tomli
 
 import console
 import qemu
+import trace as trace_tool              # scripts/trace.py, not the standard library's
+
+# Debian's interpreter, which has matplotlib (the Makefile's PLOT_PY, exported to make test).
+PLOT_PY = os.environ.get("PLOT_PY", "/usr/bin/python3")
+EMPTY_TRACE = trace_tool.Trace(0, 1, {}, {}, [])    # to refuse a malformed trace_expect when loading
 
 TOP = qemu.TOP
 BANNER = "irqlab: x86-64 teaching kernel, booting on CPU 0"     # kernel/main.c: the kernel's first line
 FIELDS = {"name", "title", "cmdline", "cpus", "exit", "expect", "reject", "use", "timeout", "points", "exercise",
-          "hint", "ktap", "boot", "input", "qemu_args", "modes", "parallel_cpus"}
+          "hint", "ktap", "boot", "input", "qemu_args", "modes", "parallel_cpus", "trace_expect"}
 
 
 class Run:
@@ -116,6 +125,14 @@ class Check:
         self.boot = table.get("boot", "kernel")
         self.input = table.get("input", "")
         self.qemu_args = table.get("qemu_args", [])
+        self.trace_expect = table.get("trace_expect", [])
+        if not isinstance(self.trace_expect, list) or not all(isinstance(x, str) for x in self.trace_expect):
+            raise ValueError(f"{where}: trace_expect must be a list of strings: {'; '.join(trace_tool.EXPECT_FORMS)}")
+        for x in self.trace_expect:
+            try:
+                trace_tool.check(EMPTY_TRACE, x)
+            except trace_tool.TraceError as e:
+                raise ValueError(f"{where}: {e}")
         modes = table.get("modes", ["deterministic"])
         if not isinstance(modes, list) or not modes or any(m not in qemu.MODES for m in modes) \
                 or len(set(modes)) != len(modes):
@@ -252,7 +269,49 @@ def execute(run, logdir, kernel=None):
     c = run.check
     log = os.path.join(logdir, run.id.replace("/", "-") + ".log")
     os.makedirs(logdir, exist_ok=True)
+    trace = log[:-4] + ".trace.txt" if c.trace_expect else None
+    if trace and os.path.exists(trace):
+        os.remove(trace)
     status, text, elapsed = qemu.boot(run.fill(c.cmdline), run.cpus, os.environ.get("ACCEL", "tcg"), c.boot,
                                       c.timeout, log, c.input.encode("latin-1"),
-                                      [run.fill(a) for a in c.qemu_args], kernel=kernel, mode=run.mode)
-    return judge(run, status, text, log[:-4] + ".qemu.log"), log, elapsed
+                                      [run.fill(a) for a in c.qemu_args], kernel=kernel, mode=run.mode, trace=trace)
+    results = judge(run, status, text, log[:-4] + ".qemu.log")
+    if trace:
+        problems = judge_trace(run, trace)
+        if problems:
+            ok, name, msg = results[0]
+            results[0] = (False, name, "\n".join(([msg] if msg else []) + problems))
+    return results, log, elapsed
+
+
+def judge_trace(run, path):
+    """The run's trace tells the check's story (trace_expect), and scripts/trace.py turns it into a picture
+    (SVG and PNG) and Chrome Trace Event JSON that parse. Returns the problems."""
+    import json
+    import subprocess
+    import xml.etree.ElementTree as ET
+    try:
+        tr = trace_tool.parse(path)
+    except trace_tool.TraceError as e:
+        return [f"trace: {e}"]
+    problems = []
+    for x in run.check.trace_expect:
+        ok, found = trace_tool.check(tr, run.fill(x))
+        if not ok:
+            problems.append(f"trace: expected '{run.fill(x)}': {found} ({path})")
+    prefix = path[:-len(".txt")]
+    p = subprocess.run([PLOT_PY, os.path.join(TOP, "scripts", "trace.py"), path, "--out", prefix],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if p.returncode:
+        return problems + [f"trace.py could not draw or export the trace: {p.stdout.strip()}"]
+    try:
+        ET.parse(prefix + ".svg")
+        with open(prefix + ".png", "rb") as f:
+            if f.read(8) != b"\x89PNG\r\n\x1a\n":
+                problems.append(f"{prefix}.png is not a PNG")
+        events = json.load(open(prefix + ".json"))["traceEvents"]
+        if not any(e.get("cat") == "irq" and e.get("ph") == "X" for e in events):
+            problems.append(f"{prefix}.json has no interrupt slices")
+    except (OSError, ET.ParseError, ValueError, KeyError) as e:
+        problems.append(f"trace.py's output does not parse: {e}")
+    return problems

@@ -155,11 +155,13 @@ def explain(status, qemu_log=None):
 
 
 def qemu_argv(cpus=2, accel="tcg", boot="kernel", cmdline="", iso=None, kernel=None, extra=(), qemu_log=None,
-              interactive=False, mode="deterministic", gdb=None, serial=None):
+              interactive=False, mode="deterministic", gdb=None, serial=None, trace=None):
     """The QEMU command line for one boot (the only copy of irqlab's QEMU flags).
 
     gdb: start halted, with a gdb stub on this TCP port (a number) or Unix socket (a path).
-    serial: the serial console goes to this file instead of stdio."""
+    serial: the serial console goes to this file instead of stdio.
+    trace: QEMU's debugcon (port 0xe9) writes to this file: the kernel's trace (kernel/trace.h, docs/trace.md)
+    goes there, at the end of a lab run and on `trace dump`, so the console stays readable."""
     if not 1 <= cpus <= 8:
         raise ValueError(f"CPUS={cpus} is not valid; use 1 to 8")
     if accel not in ("tcg", "kvm"):
@@ -174,6 +176,8 @@ def qemu_argv(cpus=2, accel="tcg", boot="kernel", cmdline="", iso=None, kernel=N
         argv += ["-display", "none", "-monitor", "none", "-serial", f"file:{serial}" if serial else "stdio"]
     if gdb is not None:
         argv += ["-S", "-gdb", f"tcp::{gdb}" if str(gdb).isdigit() else f"unix:{gdb},server=on,wait=off"]
+    if trace:
+        argv += ["-debugcon", f"file:{trace}"]
     if qemu_log:
         argv += ["-d", "cpu_reset,guest_errors", "-D", qemu_log]
     if boot == "kernel":
@@ -233,18 +237,20 @@ def make_iso(iso, cmdline=None, kernel=os.path.join("build", "kernel.elf"), time
 
 
 def boot(cmdline="", cpus=2, accel="tcg", boot="kernel", timeout=60, log=None, input_bytes=b"", extra=(),
-         echo=False, kernel=None, iso=None, mode="deterministic"):
+         echo=False, kernel=None, iso=None, mode="deterministic", trace=None):
     """Boot once, feed input_bytes to the serial console, wait at most `timeout` s.
 
     Returns (status, serial text with \\r removed, elapsed seconds). With
     `log`, the serial output goes to that file and QEMU's -d log next to it
-    (LOG.qemu.log). With echo, the serial output is copied to stdout as it comes.
+    (LOG.qemu.log). With echo, the serial output is copied to stdout as it comes. With trace, the
+    kernel's trace goes to that file (qemu_argv()).
     """
     qemu_log = (log[:-4] if log and log.endswith(".log") else log) + ".qemu.log" if log else None
     if boot == "iso" and not iso:
         iso = (log or os.path.join("build", "boot")) + ".iso"
         make_iso(iso, cmdline, kernel=kernel or os.path.join("build", "kernel.elf"))
-    argv = qemu_argv(cpus, accel, boot, cmdline, iso=iso, kernel=kernel, extra=extra, qemu_log=qemu_log, mode=mode)
+    argv = qemu_argv(cpus, accel, boot, cmdline, iso=iso, kernel=kernel, extra=extra, qemu_log=qemu_log, mode=mode,
+                     trace=trace)
     start = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out = bytearray()
@@ -294,6 +300,8 @@ def main():
     ap.add_argument("--gdb", metavar="PORT", help="with --interactive: start halted, gdb stub on this port")
     ap.add_argument("--make-iso", metavar="ISO", help="write the GRUB ISO instead of booting; with a command line, "
                     "its first entry boots that (make run)")
+    ap.add_argument("--trace", metavar="FILE", help="QEMU's debugcon writes to FILE: the kernel's interrupt trace "
+                    "(docs/trace.md), at the end of a lab run and on `trace dump`")
     ap.add_argument("--linux-thresholds", action="store_true",
                     help="add Linux's default detector thresholds to the command line (those it does not set)")
     ap.add_argument("cmdline", nargs="*", metavar="KEY=VALUE", help="the kernel command line")
@@ -308,11 +316,11 @@ def main():
         mode = a.mode or default_mode(a.accel)
         if a.interactive:
             argv = qemu_argv(a.cpus, a.accel, "iso" if a.iso else "kernel", cmdline, iso=a.iso, mode=mode,
-                             interactive=True, gdb=a.gdb)
+                             interactive=True, gdb=a.gdb, trace=a.trace)
             status = subprocess.call(argv)
             print(f"irqlab: {explain(status)}")
             sys.exit(0 if status_name(status) in GOOD_RUN else 1)
-        status, _, _ = boot(cmdline, a.cpus, a.accel, a.boot, a.timeout, a.log, echo=True, mode=mode)
+        status, _, _ = boot(cmdline, a.cpus, a.accel, a.boot, a.timeout, a.log, echo=True, mode=mode, trace=a.trace)
     except ValueError as e:
         sys.exit(f"qemu.py: {e}")
     if status == TIMEOUT_STATUS:

@@ -187,6 +187,65 @@ def bench_table_test(outcome):
     report(not why, "bench-all/table", why, log if why else None)
 
 
+def trace_tool_tests():
+    """scripts/trace.py on two small recorded traces (tests/trace/, cut from real runs of the stall lab): the
+    story's assertions hold where they should and fail where they should not, the Chrome JSON has the
+    slices and the IPI's flow, the picture (Debian's matplotlib, $PLOT_PY) parses, and bad input gets a
+    message naming the file and line or the valid forms."""
+    import xml.etree.ElementTree as ET
+    import trace as trace_tool          # scripts/trace.py
+    spin, window = (trace_tool.parse(os.path.join("tests", "trace", n)) for n in ("lock_spin.txt",
+                                                                                   "broken_restore.txt"))
+    cases = ((spin, "ipi 1->0 never entered", True), (spin, "ipi 1->0 entered inside 0xec", False),
+             (window, "ipi 1->0 entered inside 0xec", True), (window, "ipi 1->0 never entered", False),
+             (spin, "event detector", True), (window, "event detector", False), (spin, "ipi 0->1 never entered", False))
+    bad = [f"{'lock_spin' if tr is spin else 'broken_restore'}: {x!r} gave {trace_tool.check(tr, x)}, expected {want}"
+           for tr, x, want in cases if trace_tool.check(tr, x)[0] != want]
+    report(not bad, "tools/trace-expect", "\n".join(bad))
+    problems = []
+    cpu0_open = [i for i in spin.irqs if i[0] == 0 and not i[5]]
+    if [i[1] for i in cpu0_open] != [0xec]:
+        problems.append(f"lock_spin: CPU 0's unreturned handlers {cpu0_open}, expected the timer's (0xec)")
+    if not any(c == 0 and t1 == spin.end for c, _, t1 in spin.if_off):
+        problems.append("lock_spin: CPU 0 is not IF=0 to the end")
+    if not any(c == 0 and contended and t2 == spin.end for c, _, _, _, t2, contended in spin.locks):
+        problems.append("lock_spin: CPU 0 does not spin on a lock to the end")
+    events = trace_tool.chrome_json(window)["traceEvents"]
+    if not any(e["ph"] == "X" and e["name"].startswith("irq 0xfb") and e["args"]["depth"] == 2 for e in events):
+        problems.append("broken_restore JSON: no 0xfb slice at depth 2")
+    flows = [e for e in events if e["ph"] in ("s", "f")]
+    if sorted((e["ph"], e["pid"]) for e in flows if e["name"].startswith("IPI 0xfb CPU1->CPU0")) != [("f", 0), ("s", 1)]:
+        problems.append(f"broken_restore JSON: the IPI's flow is not CPU 1 -> CPU 0: {flows}")
+    json.loads(json.dumps(trace_tool.chrome_json(spin)))
+    report(not problems, "tools/trace-model-json", "\n".join(problems))
+    prefix = os.path.join(LOGDIR, "trace-broken_restore")
+    p = subprocess.run([os.environ.get("PLOT_PY", "/usr/bin/python3"), "scripts/trace.py", "tests/trace/broken_restore.txt",
+                        "--out", prefix, "--focus", "ipi"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        ok = p.returncode == 0 and ET.parse(prefix + ".svg") and open(prefix + ".png", "rb").read(4) == b"\x89PNG"
+        why = "" if ok else f"status {p.returncode}: {p.stdout}"
+    except (OSError, ET.ParseError) as e:
+        ok, why = False, f"{e}\n{p.stdout}"
+    report(ok, "tools/trace-picture", why)
+    path = os.path.join(LOGDIR, "bad-trace.txt")
+    good_head = "# irqlab trace 1\n# zero 0\n# cpus 1\n"
+    for name, text, why in (("empty", "", "not an irqlab trace"),
+                            ("bad-line", good_head + "12 0 irq_handler_entry vector=0xec depth=1\nhello\n# end\n",
+                             "bad-trace.txt:5: not an event line"),
+                            ("unknown-event", good_head + "12 0 irq_party\n# end\n", "unknown event 'irq_party'; valid:"),
+                            ("cut-short", good_head + "12 0 irq_handler_entry vector=0xec depth=1\n", "no '# end' line")):
+        refused(f"tools/trace-refuses-{name}", path, text, trace_tool.parse, why)
+    try:
+        trace_tool.check(spin, "ipi one->zero")
+        report(False, "tools/trace-refuses-expectation", "accepted 'ipi one->zero'")
+    except trace_tool.TraceError as e:
+        report("valid: ipi S->D never entered" in str(e), "tools/trace-refuses-expectation", str(e))
+    p = subprocess.run([sys.executable, "scripts/trace.py", path, "--expect", "ipi 1->0 never entered"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    report(p.returncode == 1 and p.stdout.startswith("trace.py: ") and "Traceback" not in p.stdout,
+           "tools/trace-cli-message", "" if p.returncode == 1 else f"status {p.returncode}: {p.stdout}")
+
+
 def refused(name, path, text, load, why):
     """The result `name`: load(path) must refuse `text` (written to path) with a message containing `why`."""
     with open(path, "w") as f:
@@ -451,6 +510,7 @@ def main():
         host_tests(sys.argv[1:])
     if selected("tools", only):
         tool_tests()
+        trace_tool_tests()
         sample_tests()
         threshold_tests()
     try:

@@ -8,6 +8,7 @@
 #include "kernel/boot_stop.h"
 #include "kernel/cpumask.h"
 #include "kernel/printk.h"
+#include "kernel/trace.h"
 
 #define MSR_IA32_APICBASE        0x1b
 #define APICBASE_ENABLE          (1UL << 11)
@@ -137,6 +138,7 @@ void apic_icr_write(uint32_t low, uint32_t dest_apicid)
 
 void apic_send_IPI(unsigned cpu, unsigned vector)
 {
+    trace_event(TRACE_IPI_SEND, cpu, vector, __builtin_return_address(0), NULL);
     apic_icr_write(APIC_DM_FIXED | vector, percpu_area[cpu].apic_id);
 }
 
@@ -155,5 +157,6 @@ void apic_send_IPI_allbutself(unsigned vector)
 
 void apic_send_NMI(unsigned cpu)
 {
+    trace_event(TRACE_IPI_SEND, cpu, 2, __builtin_return_address(0), NULL);    /* vector 2: the NMI's */
     apic_icr_write(APIC_DM_NMI, percpu_area[cpu].apic_id);
 }

@@ -10,6 +10,7 @@
 #include "kernel/monitor.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
+#include "kernel/trace.h"
 
 static vector_handler_t vector_handlers[NR_VECTORS];
 
@@ -34,6 +35,11 @@ void request_vector(unsigned vector, vector_handler_t handler, const char *name)
     vector_handlers[vector] = handler;
 }
 
+const char *irq_vector_name(unsigned vector)
+{
+    return vector < NR_VECTORS ? vector_names[vector] : NULL;
+}
+
 /*
  * Every interrupt comes here through an interrupt gate, so IF=0 until the
  * iretq at the end of the stub. Like Linux's common_interrupt(): enter
@@ -56,12 +62,14 @@ void do_IRQ(struct pt_regs *regs)
         trace_hardirqs_off();
     irq_enter();
     this_cpu_ptr()->irq_count[vector]++;
+    trace_event(TRACE_IRQ_ENTRY, hardirq_depth(), vector, NULL, NULL);
     if (handler) {
         handler(regs);
     } else {
         pr_warn("irq: unexpected interrupt on vector %#x on CPU %u\n", vector, smp_processor_id());
         apic_eoi();
     }
+    trace_event(TRACE_IRQ_EXIT, hardirq_depth(), vector, NULL, NULL);
     irq_exit();
     set_irq_regs(old_regs);
     /*
@@ -114,8 +122,10 @@ void do_NMI(struct pt_regs *regs)
         trace_hardirqs_off();
     nmi_enter();
     this_cpu_ptr()->irq_count[2]++;
+    trace_event(TRACE_IRQ_ENTRY, hardirq_depth(), 2, NULL, NULL);
     for (int i = 0; i < MAX_NMI_HANDLERS && nmi_handlers[i] && !handled; i++)
         handled = nmi_handlers[i](regs);
+    trace_event(TRACE_IRQ_EXIT, hardirq_depth(), 2, NULL, NULL);
     if (!handled)
         pr_emerg("Uhhuh. NMI received for unknown reason 00 on CPU %u.\n", smp_processor_id());
     nmi_exit();

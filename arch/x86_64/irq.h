@@ -12,6 +12,8 @@
  * handler's design (arch/x86_64/irq_vectors.h).
  */
 void request_vector(unsigned vector, vector_handler_t handler, const char *name);
+/* The name a vector was requested with (as /proc/interrupts shows it), or NULL. */
+const char *irq_vector_name(unsigned vector);
 
 /* Called by x86_dispatch() for vectors 32..255. */
 void do_IRQ(struct pt_regs *regs);

@@ -7,6 +7,7 @@
 #include "arch/x86_64/percpu.h"
 #include "kernel/hardirq.h"
 #include "kernel/lab_hooks.h"
+#include "kernel/trace.h"
 
 /*
  * The arch_ layer: the instructions, nothing else. IF is RFLAGS bit 9;
@@ -98,8 +99,11 @@ static inline unsigned long arch_local_irq_save(void)
 
 static inline void arch_broken_irq_window(void)
 {
+    /* Traced as what it is, IF 0 -> 1 -> 0, so the trace shows the window. */
+    trace_event(TRACE_IRQ_ENABLE, 0, 0, (void *)_THIS_IP_, NULL);
     arch_note_sti(_THIS_IP_);
     __asm__ volatile("sti; nop; cli" : : : "memory");
+    trace_event(TRACE_IRQ_DISABLE, 0, 0, (void *)_THIS_IP_, NULL);
 }
 
 /*

@@ -53,12 +53,21 @@
 static DEFINE_SPINLOCK(chain_a);
 static DEFINE_SPINLOCK(chain_b);
 
+/*
+ * Data protected by "IRQs off", as the cover letter's "interrupt-disable
+ * protect data": this CPU's count of chain_b events. This CPU's task
+ * updates it holding chain_b, which it believes means IRQs off; this CPU's
+ * handler updates it without a lock, because on this CPU IRQs off is what
+ * keeps the two apart (other CPUs never touch this CPU's count).
+ */
+static unsigned long b_events;
+
 static struct {
     unsigned irqs;                      /* handler runs */
     bool b_held_by_me[2];               /* per run: chain_b was held by this CPU (trylock failed) */
     unsigned long interrupted_at[2];    /* per run: the task's instruction the interrupt came in before */
     /* the window between the two unlocks, seen by the task: */
-    bool window_irqs_off;               /* IF=0 right after chain_a's unlock */
+    bool window_irqs_off;               /* IF=0 right after the first unlock */
     bool window_pending;                /* and the vector still waiting in the IRR */
     unsigned window_irqs;               /* handler runs by then */
     unsigned lockdep_reports_before;
@@ -84,6 +93,7 @@ static void chain_interrupt(struct pt_regs *regs)
         obs.interrupted_at[n] = regs->rip;
         obs.b_held_by_me[n] = !got && chain_b.owner_cpu == (int)smp_processor_id();
     }
+    b_events++;                         /* IRQs are off in the task whenever chain_b is held: no lock */
     if (got) {
         lab_event("handler: chain_b free; at %pS", (void *)regs->rip);
         spin_unlock(&chain_b);
@@ -132,14 +142,20 @@ static void setup(void)
     lab_wait_for("the device interrupt raised in the section, after the last unlock");
 }
 
-/* Called between the unlock of chain_a and the unlock of chain_b: is the window closed? */
-static void window(void)
+/* Called between the first unlock and the last (`state` says which lock is still held): is the window closed? */
+static void window_in(const char *state)
 {
     obs.window_irqs_off = irqs_disabled();
     obs.window_pending = apic_vector_pending(COUNTED_IRQ_VECTOR);
     obs.window_irqs = obs.irqs;
-    lab_event("task: chain_a unlocked, chain_b held: IF=%d, vector %s", !obs.window_irqs_off,
+    lab_event("task: %s: IF=%d, vector %s", state, !obs.window_irqs_off,
               obs.window_irqs > 1 ? "already delivered" : obs.window_pending ? "pending in the IRR" : "not seen");
+}
+
+/* The hand-over-hand window: chain_a released, chain_b still held. */
+static void window(void)
+{
+    window_in("chain_a unlocked, chain_b held");
 }
 
 /* After the last unlock: the interrupt must come in now, if it has not. */
@@ -277,6 +293,171 @@ static void lab_counted_irq_scoped_run(struct lab_run *r)
 }
 
 static enum lab_verdict lab_counted_irq_scoped_judge(struct lab_run *r, char *evidence, unsigned long size)
+{
+    return judge(r, evidence, size);
+}
+
+/* ---------------------------------------------------------------- the race, and the two kinds mixed */
+
+LAB_VARIANT(counted_irq, guard_irqsave_race, 1, LAB_REPRODUCED,
+            "Bart's first example: after scoped_guard(irqsave, A) { irqsave B }, B is held with IRQs on: a lost update");
+
+/*
+ * Bart Van Assche's first example, then what the cover letter says it
+ * causes: "accesses to interrupt-disable protect data will cause races".
+ * After the guard's block, chain_b is held with IRQs on. The task does a
+ * read-modify-write of b_events, which chain_b (IRQs off, it believes)
+ * protects from this CPU's handler, and the device interrupts in the
+ * middle of it, the worst moment, supplied on purpose. With IF=0 the
+ * interrupt would wait in the IRR until the end; with IF=1 it comes in at
+ * once, its handler adds 1, and the task's write overwrites that.
+ */
+static struct {
+    unsigned long before, after;        /* b_events before the task's read, after its unlock */
+    unsigned irqs_before, irqs_after;   /* handler runs then */
+    bool if_in_rmw;                     /* IF while the task held chain_b, between its read and write */
+    unsigned irqs_in_rmw;               /* handler runs between the task's read and write */
+} race;
+
+static void lab_counted_irq_guard_irqsave_race_run(struct lab_run *r)
+{
+    unsigned long fb, v;
+
+    (void)r;
+    setup();
+    lab_event("task: scoped_guard(spinlock_irqsave, &chain_a) { irqsave(chain_b, fb) }");
+    scoped_guard(spinlock_irqsave, &chain_a) {
+        spin_lock_irqsave(&chain_b, fb);
+    }
+    race.before = b_events;
+    race.irqs_before = obs.irqs;
+    lab_event("task: chain_b held, b_events %lu: read, the device interrupts, write back + 1", race.before);
+    v = __atomic_load_n(&b_events, __ATOMIC_RELAXED);
+    race.if_in_rmw = !irqs_disabled();
+    device_raises_interrupt();
+    /* The handshake: with IF=1 the interrupt comes in here; with IF=0 it waits in the IRR (SDM 11.8.4). */
+    if (race.if_in_rmw)
+        lab_spin_until(__atomic_load_n(&obs.irqs, __ATOMIC_ACQUIRE) > race.irqs_before,
+                       "the device interrupt, raised with IRQs on");
+    else
+        lab_spin_until(apic_vector_pending(COUNTED_IRQ_VECTOR), "the device's vector to be pending in the IRR");
+    race.irqs_in_rmw = obs.irqs - race.irqs_before;
+    __atomic_store_n(&b_events, v + 1, __ATOMIC_RELAXED);
+    spin_unlock_irqrestore(&chain_b, fb);
+    finish();
+    race.after = b_events;
+    race.irqs_after = obs.irqs;
+    lab_event("task: b_events %lu -> %lu after %u handler run(s) and the task's + 1", race.before, race.after,
+              race.irqs_after - race.irqs_before);
+}
+
+/*
+ * REPRODUCED when, with chain_b held by the task, IF was 1 (measured
+ * between its read and write), the interrupt came in right there and
+ * found chain_b held by this CPU, and the count lost the handler's update
+ * (it went up by 1 for two updates). NOT REPRODUCED when both updates
+ * count and the interrupt came in after the unlock. Otherwise INVALID.
+ */
+static enum lab_verdict lab_counted_irq_guard_irqsave_race_judge(struct lab_run *r, char *evidence,
+                                                                 unsigned long size)
+{
+    unsigned reports = lockdep_report_count - obs.lockdep_reports_before;
+    const char *lockdep = reports ? lockdep_report_name(lockdep_last_report) : "no report";
+    unsigned handler_runs = race.irqs_after - race.irqs_before;
+    unsigned long gained = race.after - race.before;
+
+    (void)r;
+    if (race.if_in_rmw && race.irqs_in_rmw == 1 && obs.b_held_by_me[1] && handler_runs == 1 && gained == 1) {
+        ksnprintf(evidence, size, "chain_b held with IF=1 after the guard; the IRQ came in at %pS, between the "
+                  "task's read and write, found chain_b held, and its update of b_events was lost (%lu -> %lu); "
+                  "lockdep: %s", (void *)obs.interrupted_at[1], race.before, race.after, lockdep);
+        return LAB_REPRODUCED;
+    }
+    if (!race.if_in_rmw && race.irqs_in_rmw == 0 && handler_runs == 1 && gained == 2) {
+        ksnprintf(evidence, size, "IF=0 while chain_b was held; the IRQ came in after the unlock and both updates "
+                  "count (%lu -> %lu); lockdep: %s", race.before, race.after, lockdep);
+        return LAB_NOT_REPRODUCED;
+    }
+    ksnprintf(evidence, size, "neither: IF=%d in the read-modify-write, %u IRQ(s) in it, chain_b held at the IRQ "
+              "%s, b_events %lu -> %lu after %u handler run(s)", race.if_in_rmw, race.irqs_in_rmw,
+              obs.b_held_by_me[1] ? "yes" : "no", race.before, race.after, handler_runs);
+    return LAB_INVALID;
+}
+
+LAB_REMOVABLE(counted_irq, overlap, "the mixed variants release the inner lock first: the sections nest");
+
+/*
+ * The counted and the irqsave forms mixed, hand over hand: A taken with
+ * one, B with the other, A released first. The counted depth counts only
+ * counted sections, and irqsave's flags live in the caller's variable, so
+ * neither knows the other's section is still open: whichever section
+ * saved IF=1 (the first, A's) turns IRQs on at its end, with B held. With
+ * lab_remove=overlap, B is released first: the sections nest, and either
+ * order of the kinds keeps IRQs off until the last unlock
+ * (kernel/irq_disable.h: "mixed ... in either nesting order").
+ */
+LAB_VARIANT(counted_irq, counted_outside_irqsave, 1, LAB_REPRODUCED,
+            "spin_lock_irq_disable A, spin_lock_irqsave B, unlock A: the depth drops to 0, IRQs on with B held");
+
+static void lab_counted_irq_counted_outside_irqsave_run(struct lab_run *r)
+{
+    unsigned long fb;
+
+    (void)r;
+    setup();
+    lab_event("task: spin_lock_irq_disable(chain_a); spin_lock_irqsave(chain_b, fb)");
+    spin_lock_irq_disable(&chain_a);
+    spin_lock_irqsave(&chain_b, fb);
+    lab_event("task: disable depth %u, fb says IF=%d; the device interrupts now", hardirq_disable_count(),
+              !irqs_disabled_flags(fb));
+    device_raises_interrupt();
+    if (!lab_removed("overlap")) {
+        spin_unlock_irq_enable(&chain_a);
+        window();
+        spin_unlock_irqrestore(&chain_b, fb);
+    } else {
+        spin_unlock_irqrestore(&chain_b, fb);
+        window_in("chain_b unlocked, chain_a held");
+        spin_unlock_irq_enable(&chain_a);
+    }
+    finish();
+}
+
+static enum lab_verdict lab_counted_irq_counted_outside_irqsave_judge(struct lab_run *r, char *evidence,
+                                                                      unsigned long size)
+{
+    return judge(r, evidence, size);
+}
+
+LAB_VARIANT(counted_irq, irqsave_outside_counted, 1, LAB_REPRODUCED,
+            "spin_lock_irqsave A, spin_lock_irq_disable B, unlock A: A's flags turn IRQs on with B held");
+
+static void lab_counted_irq_irqsave_outside_counted_run(struct lab_run *r)
+{
+    unsigned long fa;
+
+    (void)r;
+    setup();
+    lab_event("task: spin_lock_irqsave(chain_a, fa); spin_lock_irq_disable(chain_b)");
+    spin_lock_irqsave(&chain_a, fa);
+    spin_lock_irq_disable(&chain_b);
+    lab_event("task: fa says IF=%d, disable depth %u; the device interrupts now", !irqs_disabled_flags(fa),
+              hardirq_disable_count());
+    device_raises_interrupt();
+    if (!lab_removed("overlap")) {
+        spin_unlock_irqrestore(&chain_a, fa);
+        window();
+        spin_unlock_irq_enable(&chain_b);
+    } else {
+        spin_unlock_irq_enable(&chain_b);
+        window_in("chain_b unlocked, chain_a held");
+        spin_unlock_irqrestore(&chain_a, fa);
+    }
+    finish();
+}
+
+static enum lab_verdict lab_counted_irq_irqsave_outside_counted_judge(struct lab_run *r, char *evidence,
+                                                                      unsigned long size)
 {
     return judge(r, evidence, size);
 }

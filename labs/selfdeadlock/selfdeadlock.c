@@ -6,12 +6,14 @@
 #include "kernel/detector_stop.h"
 #include "kernel/hardirq.h"
 #include "kernel/irqflags.h"
+#include "kernel/ksyms.h"
 #include "kernel/lockdep.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
 #include "kernel/spinlock.h"
 #include "kernel/string.h"
+#include "kernel/time.h"
 #include "kernel/vsprintf.h"
 #include "kernel/watchdog.h"
 
@@ -46,6 +48,14 @@
  *   handler_irqsave  task: spin_lock();           handler: spin_lock_irqsave() -> deadlock:
  *                    the irqsave is in the wrong place (in the handler IF
  *                    is already 0; it saves IF=0 and has nothing to turn off)
+ *   irqsave_both     task: spin_lock_irqsave();   handler: spin_lock_irqsave() -> fine: "no
+ *                    harm", at the measured cost of a save and a restore in the handler
+ *   lock_irq_irqs_off task holds dev_lock (irqsave) and calls a helper that uses
+ *                    spin_lock_irq()/spin_unlock_irq(): the unlock turns IRQs on
+ *                    under dev_lock -> deadlock
+ *   irqs_off_plain_lock task: local_irq_save(); spin_lock(); handler: spin_lock() -> fine
+ *   other_cpu        task: spin_lock() on CPU 0;  handler on CPU 1: spin_lock() -> the
+ *                    handler waits for the task; no deadlock (the danger is same-CPU only)
  */
 
 #define SELFDEADLOCK_VECTOR 0x52        /* class 5: a level-triggered device: EOI after its handler */
@@ -64,11 +74,50 @@ static struct {
     unsigned entered;               /* handler entries */
     unsigned handled;               /* handler exits: it got dev_lock and let it go */
     int owner_at_entry[2];          /* dev_lock.owner_cpu when the handler came in; -1 free */
+    unsigned handler_cpu[2];        /* the CPU the handler ran on */
+    unsigned long interrupted_ip[2];    /* regs->rip: the instruction the interrupt came in before */
+    bool interrupted_if[2];         /* regs->rflags.IF: the interrupted code had IRQs on */
     unsigned long handler_flags[2]; /* what the handler's spin_lock_irqsave() saved */
+    bool held_in_handler[2];        /* dev_lock.owner_cpu was this CPU inside the handler's section */
+    bool if_after_restore[2];       /* IF right after the handler's spin_unlock_irqrestore() */
+    bool task_had_unlocked[2];      /* other_cpu: the task's unlock had begun when the handler got dev_lock */
+    uint64_t irqsave_cycles;        /* TSC cycles of one local_irq_save()+restore() pair in the handler */
     bool pending_while_held;        /* irqsave: the IRR bit was set while the task held dev_lock */
+    bool contended_while_held;      /* other_cpu: the task saw spin_is_contended() while it held dev_lock */
+    bool task_unlocking;            /* other_cpu: set by the task just before its spin_unlock() */
+    bool caller_if_before;          /* lock_irq_irqs_off: IF when the caller called the helper */
+    bool helper_returned;           /* ... the helper returned (not in the deadlocking run) */
+    bool caller_if_after;           /* ... and IF after it */
     unsigned cpu;                   /* the lab's CPU (the judge may run on another) */
     unsigned lockdep_reports_before;
 } obs;
+
+#define IRQSAVE_PAIRS 64                /* save/restore pairs timed in the handler */
+
+/*
+ * What the handler's extra local_irq_save()/local_irq_restore() cost, in
+ * TSC cycles per pair: IRQSAVE_PAIRS pairs, minus the same loop empty. In
+ * hardirq IF is 0, so a pair is pushf; pop; cli, then a test of the saved
+ * IF that finds it clear (x86's restore executes sti only for a saved IF=1,
+ * never popf: arch/x86_64/irqflags.h), and no irq-state tracing (nothing
+ * changes). Under DETERMINISTIC=1 the TSC follows the instruction count.
+ */
+static uint64_t time_irqsave_pair(void)
+{
+    uint64_t t0 = rdtsc(), t1, t2;
+
+    for (unsigned i = 0; i < IRQSAVE_PAIRS; i++) {
+        unsigned long f;
+
+        local_irq_save(f);
+        local_irq_restore(f);
+    }
+    t1 = rdtsc();
+    for (unsigned i = 0; i < IRQSAVE_PAIRS; i++)
+        __asm__ volatile("" ::: "memory");
+    t2 = rdtsc();
+    return (t1 - t0) > (t2 - t1) ? ((t1 - t0) - (t2 - t1)) / IRQSAVE_PAIRS : 0;
+}
 
 /* The device's interrupt handler: complete the work under dev_lock, then EOI, as Linux does for a level-triggered line. */
 static void dev_interrupt(struct pt_regs *regs)
@@ -77,12 +126,17 @@ static void dev_interrupt(struct pt_regs *regs)
     int owner = __atomic_load_n(&dev_lock.owner_cpu, __ATOMIC_RELAXED);
     unsigned long flags = 0;
 
-    (void)regs;
-    if (n < 2)
+    if (n < 2) {
         obs.owner_at_entry[n] = owner;
+        obs.handler_cpu[n] = smp_processor_id();
+        obs.interrupted_ip[n] = regs->rip;
+        obs.interrupted_if[n] = regs->rflags & X86_EFLAGS_IF;
+    }
     __atomic_store_n(&obs.entered, n + 1, __ATOMIC_RELEASE);
     if (owner == (int)smp_processor_id())
         lab_event("handler: dev_lock is held by CPU%d, the task I interrupted; taking it", owner);
+    else if (owner >= 0)
+        lab_event("handler: dev_lock is held by CPU%d, another CPU; waiting for it", owner);
     else
         lab_event("handler: dev_lock is free; taking it");
     if (handler_uses_irqsave) {
@@ -92,11 +146,22 @@ static void dev_interrupt(struct pt_regs *regs)
     } else {
         spin_lock(&dev_lock);
     }
+    if (n < 2) {
+        obs.held_in_handler[n] = __atomic_load_n(&dev_lock.owner_cpu, __ATOMIC_RELAXED) == (int)smp_processor_id();
+        obs.task_had_unlocked[n] = __atomic_load_n(&obs.task_unlocking, __ATOMIC_ACQUIRE);
+    }
+    if (owner >= 0 && owner != (int)smp_processor_id())
+        lab_event("handler: got dev_lock after CPU%d's unlock", owner);
     /* ... the device's completion work would go here ... */
-    if (handler_uses_irqsave)
+    if (handler_uses_irqsave) {
         spin_unlock_irqrestore(&dev_lock, flags);
-    else
+        if (n < 2)
+            obs.if_after_restore[n] = !irqs_disabled();
+        if (n == 1)
+            obs.irqsave_cycles = time_irqsave_pair();
+    } else {
         spin_unlock(&dev_lock);
+    }
     lab_event("handler: done with dev_lock, EOI");
     __atomic_store_n(&obs.handled, obs.handled + 1, __ATOMIC_RELEASE);
     apic_eoi();
@@ -276,6 +341,251 @@ static enum lab_verdict lab_selfdeadlock_handler_irqsave_judge(struct lab_run *r
         ksnprintf(evidence + used, size - used, "; handler's irqsave saved IF=%d",
                   !irqs_disabled_flags(obs.handler_flags[0]));
     return v;
+}
+
+/* ---------------------------------------------------------------- seed 003's other points */
+
+LAB_VARIANT(selfdeadlock, irqsave_both, 1, LAB_NOT_REPRODUCED,
+            "irqsave in the task and in the handler: no harm (the handler's saves IF=0), at a measured cost");
+
+/*
+ * The reply's "no harm in calling the irqsave/irqrestore version from both
+ * contexts": the task's irqsave is the fix (the interrupt waits in the IRR
+ * until the unlock); the handler's saves IF=0, holds the lock, and its
+ * restore leaves IF=0. The handler also times what its irqsave adds.
+ */
+static void lab_selfdeadlock_irqsave_both_run(struct lab_run *r)
+{
+    unsigned long flags;
+
+    (void)r;
+    setup(true);
+    lab_event("task: spin_lock_irqsave(&dev_lock); the handler uses spin_lock_irqsave() too");
+    spin_lock_irqsave(&dev_lock, flags);
+    device_raises_interrupt();
+    lab_spin_until(apic_vector_pending(SELFDEADLOCK_VECTOR),
+                   "the device's vector to be pending in this CPU's IRR while the task holds dev_lock");
+    obs.pending_while_held = true;
+    lab_event("task: vector %#x pending in the IRR, not delivered (IF=0)", SELFDEADLOCK_VECTOR);
+    spin_unlock_irqrestore(&dev_lock, flags);
+    wait_handled(2);
+    lab_event("task: the handler's irqsave saved flags %#lx: IF=%d", obs.handler_flags[1],
+              !irqs_disabled_flags(obs.handler_flags[1]));
+    lab_event("task: the handler %s dev_lock; IF=%d after its restore", obs.held_in_handler[1] ? "held" : "did not hold",
+              obs.if_after_restore[1]);
+    lab_event("task: the handler's save+restore: %lu TSC cycles, %lu ns", (unsigned long)obs.irqsave_cycles,
+              (unsigned long)(obs.irqsave_cycles * 1000000 / (tsc_khz ? tsc_khz : 1)));
+}
+
+/*
+ * NOT REPRODUCED ("no harm") when the task's irqsave kept the interrupt in
+ * the IRR while it held dev_lock, and the handler then ran to the end with
+ * its own irqsave: flags saved with IF=0, dev_lock held by its CPU inside,
+ * IF still 0 after its restore; no detector, no lockdep report.
+ */
+static enum lab_verdict lab_selfdeadlock_irqsave_both_judge(struct lab_run *r, char *evidence, unsigned long size)
+{
+    unsigned reports = lockdep_report_count - obs.lockdep_reports_before;
+
+    if (r->stopped_by)
+        return judge_deadlock(r, evidence, size);
+    if (obs.pending_while_held && obs.handled == 2 && obs.owner_at_entry[1] == -1 &&
+        irqs_disabled_flags(obs.handler_flags[1]) && obs.held_in_handler[1] && !obs.if_after_restore[1] &&
+        reports == 0) {
+        ksnprintf(evidence, size, "no harm: the task's irqsave held the interrupt in the IRR; the handler's saved "
+                  "IF=0 (flags %#lx), held dev_lock, and its restore left IF=0; cost: %lu TSC cycles per save and "
+                  "restore", obs.handler_flags[1], (unsigned long)obs.irqsave_cycles);
+        return LAB_NOT_REPRODUCED;
+    }
+    ksnprintf(evidence, size, "the claim did not hold: pending while held %s, handler runs %u (2 expected), saved "
+              "IF=%d, held in handler %s, IF after its restore %d, %u lockdep report(s)",
+              obs.pending_while_held ? "yes" : "no", obs.handled, !irqs_disabled_flags(obs.handler_flags[1]),
+              obs.held_in_handler[1] ? "yes" : "no", obs.if_after_restore[1], reports);
+    return LAB_INVALID;
+}
+
+LAB_VARIANT(selfdeadlock, irqs_off_plain_lock, 1, LAB_NOT_REPRODUCED,
+            "the task turns IRQs off itself (local_irq_save), then a plain spin_lock(): as safe as irqsave");
+
+/*
+ * The reply's last case: plain spin_lock() "when your code has already
+ * (separately) handled disabling interrupts". The same judge as irqsave:
+ * the interrupt waits in the IRR while the lock is held.
+ */
+static void lab_selfdeadlock_irqs_off_plain_lock_run(struct lab_run *r)
+{
+    unsigned long flags;
+
+    (void)r;
+    setup(false);
+    lab_event("task: local_irq_save(flags); spin_lock(&dev_lock)");
+    local_irq_save(flags);
+    spin_lock(&dev_lock);
+    lab_event("task: holds dev_lock, IF=0; the device interrupts this CPU now");
+    device_raises_interrupt();
+    lab_spin_until(apic_vector_pending(SELFDEADLOCK_VECTOR),
+                   "the device's vector to be pending in this CPU's IRR while the task holds dev_lock");
+    obs.pending_while_held = true;
+    lab_event("task: vector %#x pending in the IRR, not delivered (IF=0)", SELFDEADLOCK_VECTOR);
+    spin_unlock(&dev_lock);
+    local_irq_restore(flags);
+    wait_handled(2);
+    lab_event("task: after local_irq_restore(), the interrupt came in and the handler finished");
+}
+
+static enum lab_verdict lab_selfdeadlock_irqs_off_plain_lock_judge(struct lab_run *r, char *evidence,
+                                                                   unsigned long size)
+{
+    return lab_selfdeadlock_irqsave_judge(r, evidence, size);
+}
+
+static DEFINE_SPINLOCK(stats_lock);
+static unsigned long dev_stats;
+
+/*
+ * A helper written for a caller with IRQs on: spin_lock_irq() turns them
+ * off, spin_unlock_irq() turns them on, unconditionally (it cannot know
+ * what the caller had: it saves nothing).
+ */
+static __attribute__((noinline)) void dev_stats_add(void)
+{
+    spin_lock_irq(&stats_lock);
+    dev_stats++;
+    spin_unlock_irq(&stats_lock);
+}
+
+LAB_REMOVABLE(selfdeadlock, caller_irqs_off,
+              "the caller of the spin_lock_irq() helper holds no lock and has IRQs on (what the helper assumes)");
+
+LAB_VARIANT(selfdeadlock, lock_irq_irqs_off, 2, LAB_REPRODUCED,
+            "the task holds dev_lock (irqsave) and calls a spin_lock_irq() helper: its unlock turns IRQs on");
+
+/*
+ * The task holds dev_lock with IRQs off (irqsave, the fix) and the device's
+ * interrupt waits in the IRR. It calls dev_stats_add(): the sti in
+ * spin_unlock_irq() lets the interrupt in, on top of the task that still
+ * holds dev_lock, and the handler spins on it. With lab_remove=caller_irqs_off
+ * the caller has IRQs on and holds nothing: then spin_unlock_irq() is right.
+ */
+static void lab_selfdeadlock_lock_irq_irqs_off_run(struct lab_run *r)
+{
+    bool caller_irqs_off = !lab_removed("caller_irqs_off");
+    unsigned long flags = 0;
+
+    (void)r;
+    setup(false);
+    if (caller_irqs_off) {
+        lab_event("task: spin_lock_irqsave(&dev_lock); the device interrupts now");
+        spin_lock_irqsave(&dev_lock, flags);
+        device_raises_interrupt();
+        lab_spin_until(apic_vector_pending(SELFDEADLOCK_VECTOR),
+                       "the device's vector to be pending in this CPU's IRR while the task holds dev_lock");
+        lab_event("task: vector %#x pending in the IRR (IF=0)", SELFDEADLOCK_VECTOR);
+    } else {
+        lab_event("task: holds no lock, IRQs on; the device interrupts now");
+        device_raises_interrupt();
+        wait_handled(2);
+    }
+    obs.caller_if_before = !irqs_disabled();
+    lab_event("task: calls dev_stats_add() with IF=%d; it uses spin_lock_irq()", obs.caller_if_before);
+    lab_wait_for("the device's handler to return to the task that holds dev_lock (a hang detector would have "
+                 "reported first)");
+    dev_stats_add();
+    obs.caller_if_after = !irqs_disabled();
+    obs.helper_returned = true;
+    lab_event("task: dev_stats_add() returned with IF=%d", obs.caller_if_after);
+    if (caller_irqs_off)
+        spin_unlock_irqrestore(&dev_lock, flags);
+    wait_handled(2);
+    lab_wait_for(NULL);
+}
+
+/*
+ * REPRODUCED when the caller had IF=0, the device's interrupt then came in
+ * with IF=1 inside spin_unlock_irq() (regs->rflags and regs->rip of the
+ * interrupted code), with dev_lock held by this CPU, and the hard-lockup
+ * detector reported this CPU. NOT REPRODUCED when the helper returned with
+ * IF as the caller had it and every interrupt found dev_lock free.
+ */
+static enum lab_verdict lab_selfdeadlock_lock_irq_irqs_off_judge(struct lab_run *r, char *evidence,
+                                                                 unsigned long size)
+{
+    const struct detector_event *ev = detector_find_event("Hard LOCKUP", r->start_ns);
+    unsigned reports = lockdep_report_count - obs.lockdep_reports_before;
+    const char *lockdep = reports ? lockdep_report_name(lockdep_last_report) : "no report";
+    const struct ksym *at = ksym_lookup(obs.interrupted_ip[1], NULL);
+    bool in_unlock_irq = at && strcmp(at->name, "spin_unlock_irq") == 0;
+
+    if (!obs.caller_if_before && obs.entered == 2 && obs.interrupted_if[1] && in_unlock_irq &&
+        obs.owner_at_entry[1] == (int)obs.cpu && obs.handled == 1 && ev && ev->cpu == obs.cpu) {
+        ksnprintf(evidence, size, "the caller had IF=0; the interrupt came in with IF=1 at %pS, dev_lock held by "
+                  "the task: Hard LOCKUP of CPU%u (by CPU%u); lockdep: %s", (void *)obs.interrupted_ip[1], ev->cpu,
+                  ev->by_cpu, lockdep);
+        return LAB_REPRODUCED;
+    }
+    if (!r->stopped_by && obs.helper_returned && obs.caller_if_after == obs.caller_if_before &&
+        obs.handled == 2 && obs.owner_at_entry[1] == -1) {
+        ksnprintf(evidence, size, "the caller had IF=%d and got IF=%d back from spin_unlock_irq(); the interrupt "
+                  "found dev_lock free; lockdep: %s", obs.caller_if_before, obs.caller_if_after, lockdep);
+        return LAB_NOT_REPRODUCED;
+    }
+    ksnprintf(evidence, size, "neither: caller IF %d -> %s, interrupt at %pS with IF=%d, dev_lock %s then, handler "
+              "runs %u of %u, stopped by %s", obs.caller_if_before, obs.helper_returned ?
+              (obs.caller_if_after ? "1" : "0") : "never returned", (void *)obs.interrupted_ip[1],
+              obs.interrupted_if[1], obs.owner_at_entry[1] < 0 ? "free" : "held", obs.handled, obs.entered,
+              r->stopped_by ? r->stopped_by : "nothing");
+    return LAB_INVALID;
+}
+
+LAB_VARIANT(selfdeadlock, other_cpu, 2, LAB_NOT_REPRODUCED,
+            "plain spin_lock() in the task on CPU 0, the handler on CPU 1: the handler waits, no deadlock");
+
+/*
+ * The same two spin_lock()s as plain_lock, but the device interrupts CPU 1.
+ * The handshake: the task holds dev_lock until CPU 1's handler has taken a
+ * ticket (spin_is_contended()), so the handler really spins, then unlocks.
+ */
+static void lab_selfdeadlock_other_cpu_run(struct lab_run *r)
+{
+    (void)r;
+    setup(false);
+    lab_event("task: spin_lock(&dev_lock) with IRQs on; the device interrupts CPU 1");
+    spin_lock(&dev_lock);
+    apic_send_IPI(1, SELFDEADLOCK_VECTOR);
+    lab_spin_until(spin_is_contended(&dev_lock), "CPU 1's handler to wait for dev_lock (spin_is_contended())");
+    obs.contended_while_held = obs.handled == 1;
+    lab_event("task: dev_lock is contended: CPU 1's handler waits for it; unlocking");
+    __atomic_store_n(&obs.task_unlocking, true, __ATOMIC_RELEASE);
+    spin_unlock(&dev_lock);
+    wait_handled(2);
+    lab_event("task: CPU 1's handler got dev_lock and finished");
+}
+
+/*
+ * NOT REPRODUCED when the handler ran on another CPU, came in while this
+ * CPU's task held dev_lock, spun (the task saw the lock contended before
+ * the handler finished), got the lock only after the task's unlock began,
+ * and finished; no detector fired. Lockdep's report, if any, is quoted:
+ * it is about this CPU's own interrupt, which never came.
+ */
+static enum lab_verdict lab_selfdeadlock_other_cpu_judge(struct lab_run *r, char *evidence, unsigned long size)
+{
+    unsigned reports = lockdep_report_count - obs.lockdep_reports_before;
+    const char *lockdep = reports ? lockdep_report_name(lockdep_last_report) : "no report";
+
+    if (r->stopped_by)
+        return judge_deadlock(r, evidence, size);
+    if (obs.handled == 2 && obs.handler_cpu[1] != obs.cpu && obs.owner_at_entry[1] == (int)obs.cpu &&
+        obs.contended_while_held && obs.task_had_unlocked[1]) {
+        ksnprintf(evidence, size, "CPU%u's handler came in while CPU%u's task held dev_lock, spun until the task "
+                  "unlocked, then got it and finished; lockdep: %s", obs.handler_cpu[1], obs.cpu, lockdep);
+        return LAB_NOT_REPRODUCED;
+    }
+    ksnprintf(evidence, size, "the handler did not wait on another CPU: ran on CPU%u, dev_lock owner at entry %d, "
+              "contended while held %s, got it after the unlock %s, runs %u", obs.handler_cpu[1],
+              obs.owner_at_entry[1], obs.contended_while_held ? "yes" : "no", obs.task_had_unlocked[1] ? "yes" : "no",
+              obs.handled);
+    return LAB_INVALID;
 }
 
 /* ---------------------------------------------------------------- the exercise */

@@ -169,6 +169,49 @@ KTEST(spinlock_owner_and_trylock)
     KTEST_EXPECT(t, if_set());
 }
 
+/* --- spin_is_contended(): held, and someone waits --- */
+
+static DEFINE_SPINLOCK(contended_lock);
+static volatile unsigned contended_waiting, contended_got;
+
+/* On the last CPU, in its call-function IPI: queue on the lock, take it, let go. */
+static void contended_waiter(void *info)
+{
+    (void)info;
+    __atomic_store_n(&contended_waiting, 1, __ATOMIC_RELEASE);
+    spin_lock(&contended_lock);
+    spin_unlock(&contended_lock);
+    __atomic_store_n(&contended_got, 1, __ATOMIC_RELEASE);
+}
+
+KTEST(spinlock_is_contended)
+{
+    unsigned target = cpumask_last(&cpu_online_mask);
+    uint64_t deadline;
+
+    KTEST_EXPECT(t, !spin_is_contended(&contended_lock));
+    spin_lock(&contended_lock);
+    KTEST_EXPECT_MSG(t, spin_is_locked(&contended_lock) && !spin_is_contended(&contended_lock),
+                     "held by its only taker: locked, not contended");
+    if (num_online_cpus() < 2) {
+        spin_unlock(&contended_lock);
+        ktest_skip(t, "the waiter needs 2 CPUs");
+        return;
+    }
+    contended_waiting = contended_got = 0;
+    smp_call_function_single(target, contended_waiter, NULL, false);
+    /* The waiter's ticket makes it contended; nothing else can. */
+    deadline = ktime_get_ns() + 2 * NSEC_PER_SEC;
+    while (!spin_is_contended(&contended_lock) && ktime_get_ns() < deadline)
+        cpu_relax();
+    KTEST_EXPECT_MSG(t, spin_is_contended(&contended_lock), "CPU%u %s, but the lock is not contended", target,
+                     contended_waiting ? "came to spin_lock()" : "never ran the waiter");
+    KTEST_EXPECT(t, !contended_got);
+    spin_unlock(&contended_lock);
+    KTEST_EXPECT(t, wait_until(&contended_got, 1));
+    KTEST_EXPECT(t, !spin_is_contended(&contended_lock) && !spin_is_locked(&contended_lock));
+}
+
 /*
  * The unlocks that turn IRQs on do it in Linux's order: lock released, IRQs
  * on, then preemption allowed (__raw_spin_unlock_irq()). So an interrupt
