@@ -156,7 +156,7 @@ void lab_event(const char *fmt, ...)
 
 static const char *context_of(uint32_t pc)
 {
-    return (pc & NMI_MASK) ? "NMI" : (pc & HARDIRQ_MASK) ? "hardirq" : "task";
+    return (pc & NMI_MASK) ? "NMI" : (pc & HARDIRQ_MASK) ? "hardirq" : (pc & SOFTIRQ_OFFSET) ? "softirq" : "task";
 }
 
 /*

@@ -42,6 +42,8 @@ void panic_exit(unsigned exit_code, const char *fmt, ...)
     vpanic(exit_code, fmt, ap);
 }
 
+unsigned long warn_count;
+
 void __warn_printk(const char *file, int line, const char *fmt, ...)
 {
     char buf[256];
@@ -57,6 +59,7 @@ void __warn_printk(const char *file, int line, const char *fmt, ...)
            smp_processor_id(), current_pid(), file, line, __builtin_return_address(0));
     dump_stack();
     printk(KERN_WARNING "---[ end trace 0000000000000000 ]---\n");
+    __atomic_fetch_add(&warn_count, 1, __ATOMIC_RELAXED);
 }
 
 void __bug(const char *file, int line)

@@ -18,4 +18,10 @@ __attribute__((noreturn, format(printf, 1, 2))) void panic(const char *fmt, ...)
  * the hang detectors' stop policy (kernel/detector_stop.h) ends a run this way. */
 __attribute__((noreturn, format(printf, 2, 3))) void panic_exit(unsigned exit_code, const char *fmt, ...);
 
+/*
+ * WARNINGs printed since boot (Linux's warn_count, kernel/panic.c): a test or
+ * lab reads it to prove a WARN_ON fired, without parsing the console.
+ */
+extern unsigned long warn_count;
+
 #endif

@@ -1,5 +1,6 @@
 /* labs/irq_inversion/irq_inversion.c: lab "irq_inversion": what makes a lock HARDIRQ-safe for lockdep, and the inversion that follows (seed 002). */
 #include "kernel/lab.h"
+#include "labs/irq_inversion/irq_inversion.h"
 #include "labs/irq_inversion/pcpu.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/irq.h"
@@ -57,8 +58,6 @@
  * unlock-lock dancing"). The deadlock variant turns lockdep off and lets
  * two CPUs really do it; a third CPU's watchdog reports the hang.
  */
-
-#define IRQ_INVERSION_VECTOR 0x53       /* class 5: a level-triggered device: EOI after its handler */
 
 static DEFINE_SPINLOCK(pcpu_lock);
 static DEFINE_SPINLOCK(vmap_lock);
