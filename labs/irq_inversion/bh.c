@@ -33,11 +33,8 @@
  * one (fix_spin_lock_bh). The dance fixes the inversion (fix_bh_unlock_first).
  */
 
-static DEFINE_SPINLOCK(pcpu_lock);
-static DEFINE_SPINLOCK(vmap_lock);
-
+/* What a BH variant's allocator does differently (the shared model's inv_cfg has the dance). */
 static struct {
-    bool unlock_first;          /* fix: drop pcpu_lock around the mapping */
     bool plain;                 /* the allocator takes pcpu_lock with spin_lock(): IRQs and BHs on */
     bool bh;                    /* the fix of that: spin_lock_bh() */
 } cfg;
@@ -48,29 +45,6 @@ static struct {
     unsigned bh_steps;          /* the scenario's "a tasklet calls pcpu_free()" steps */
     unsigned lockdep_reports_before;
 } ob;
-
-/* Map memory: IRQs and BHs on (vmap_lock becomes HARDIRQ- and SOFTIRQ-unsafe). */
-static void vmap_area(void)
-{
-    spin_lock(&vmap_lock);
-    spin_unlock(&vmap_lock);
-}
-
-/* Allocate and grow the map: pcpu_lock -> vmap_lock, unless the fix drops pcpu_lock first. */
-static void pcpu_alloc_and_grow(void)
-{
-    unsigned long flags;
-
-    spin_lock_irqsave(&pcpu_lock, flags);
-    if (cfg.unlock_first) {
-        spin_unlock_irqrestore(&pcpu_lock, flags);
-        vmap_area();
-        spin_lock_irqsave(&pcpu_lock, flags);
-    } else {
-        vmap_area();
-    }
-    spin_unlock_irqrestore(&pcpu_lock, flags);
-}
 
 /* Allocate a slot without growing, as bh_inconsistent's and fix_spin_lock_bh's allocator does. */
 static void pcpu_alloc_slot(void)
@@ -129,16 +103,6 @@ static void free_from_tasklet(void)
     }
     apic_icr_write(APIC_DEST_SELF | APIC_DM_FIXED | IRQ_INVERSION_VECTOR, 0);
     lab_spin_until(__atomic_load_n(&ob.tasklet_runs, __ATOMIC_ACQUIRE) != n, "the tasklet to run pcpu_free()");
-}
-
-static void bh_step(const char *what, void (*fn)(void))
-{
-    unsigned before = lockdep_report_count;
-
-    lab_event("task: %s", what);
-    fn();
-    if (lockdep_report_count != before)
-        lab_event("task: ... lockdep reported: %s", lockdep_report_name(lockdep_last_report));
 }
 
 static void bh_state(void)
@@ -201,10 +165,10 @@ static void lab_irq_inversion_taken_in_bh_run(struct lab_run *r)
 {
     (void)r;
     bh_setup();
-    bh_step("vmap_area(): spin_lock(vmap_lock), IRQs and BHs on", vmap_area);
-    bh_step("pcpu_alloc_and_grow(): irqsave(pcpu_lock), vmap_lock inside", pcpu_alloc_and_grow);
+    inv_step("vmap_area(): spin_lock(vmap_lock), IRQs and BHs on", vmap_area);
+    inv_step("pcpu_alloc_and_grow(): irqsave(pcpu_lock), vmap_lock inside", pcpu_alloc_and_grow);
     bh_state();
-    bh_step("a device interrupt schedules a tasklet, which calls pcpu_free()", free_from_tasklet);
+    inv_step("a device interrupt schedules a tasklet, which calls pcpu_free()", free_from_tasklet);
     bh_state();
 }
 
@@ -220,10 +184,10 @@ static void lab_irq_inversion_bh_first_run(struct lab_run *r)
 {
     (void)r;
     bh_setup();
-    bh_step("a device interrupt schedules a tasklet, which calls pcpu_free()", free_from_tasklet);
-    bh_step("vmap_area(): spin_lock(vmap_lock), IRQs and BHs on", vmap_area);
+    inv_step("a device interrupt schedules a tasklet, which calls pcpu_free()", free_from_tasklet);
+    inv_step("vmap_area(): spin_lock(vmap_lock), IRQs and BHs on", vmap_area);
     bh_state();
-    bh_step("pcpu_alloc_and_grow(): irqsave(pcpu_lock), vmap_lock inside", pcpu_alloc_and_grow);
+    inv_step("pcpu_alloc_and_grow(): irqsave(pcpu_lock), vmap_lock inside", pcpu_alloc_and_grow);
     bh_state();
 }
 
@@ -238,11 +202,11 @@ LAB_VARIANT(irq_inversion, fix_bh_unlock_first, 1, LAB_NOT_REPRODUCED,
 static void lab_irq_inversion_fix_bh_unlock_first_run(struct lab_run *r)
 {
     (void)r;
-    cfg.unlock_first = true;
+    inv_cfg.unlock_first = true;
     bh_setup();
-    bh_step("vmap_area(): spin_lock(vmap_lock), IRQs and BHs on", vmap_area);
-    bh_step("pcpu_alloc_and_grow(): pcpu_lock dropped around vmap_lock", pcpu_alloc_and_grow);
-    bh_step("a device interrupt schedules a tasklet, which calls pcpu_free()", free_from_tasklet);
+    inv_step("vmap_area(): spin_lock(vmap_lock), IRQs and BHs on", vmap_area);
+    inv_step("pcpu_alloc_and_grow(): pcpu_lock dropped around vmap_lock", pcpu_alloc_and_grow);
+    inv_step("a device interrupt schedules a tasklet, which calls pcpu_free()", free_from_tasklet);
     bh_state();
 }
 
@@ -260,8 +224,8 @@ static void lab_irq_inversion_bh_inconsistent_run(struct lab_run *r)
     (void)r;
     cfg.plain = true;
     bh_setup();
-    bh_step("a device interrupt schedules a tasklet, which calls pcpu_free()", free_from_tasklet);
-    bh_step("pcpu_alloc(): spin_lock(pcpu_lock), IRQs and BHs on", pcpu_alloc_slot);
+    inv_step("a device interrupt schedules a tasklet, which calls pcpu_free()", free_from_tasklet);
+    inv_step("pcpu_alloc(): spin_lock(pcpu_lock), IRQs and BHs on", pcpu_alloc_slot);
     bh_state();
 }
 
@@ -278,8 +242,8 @@ static void lab_irq_inversion_fix_spin_lock_bh_run(struct lab_run *r)
     (void)r;
     cfg.bh = true;
     bh_setup();
-    bh_step("a device interrupt schedules a tasklet, which calls pcpu_free()", free_from_tasklet);
-    bh_step("pcpu_alloc(): spin_lock_bh(pcpu_lock)", pcpu_alloc_slot);
+    inv_step("a device interrupt schedules a tasklet, which calls pcpu_free()", free_from_tasklet);
+    inv_step("pcpu_alloc(): spin_lock_bh(pcpu_lock)", pcpu_alloc_slot);
     bh_state();
 }
 

@@ -59,14 +59,9 @@
  * two CPUs really do it; a third CPU's watchdog reports the hang.
  */
 
-static DEFINE_SPINLOCK(pcpu_lock);
-static DEFINE_SPINLOCK(vmap_lock);
-
-/* What the variant does differently. */
-static struct {
-    bool vmap_irqsave;          /* fix: vmap_lock always taken with IRQs off */
-    bool unlock_first;          /* fix: drop pcpu_lock before taking vmap_lock */
-} cfg;
+DEFINE_SPINLOCK(pcpu_lock);
+DEFINE_SPINLOCK(vmap_lock);
+struct inv_cfg inv_cfg;
 
 static struct {
     unsigned irqs;              /* frees done from the interrupt handler */
@@ -86,11 +81,11 @@ static struct {
 /* ---------------------------------------------------------------- the code under test */
 
 /* Map memory: the mapping code's own use of vmap_lock, IRQs on (HARDIRQ-unsafe) unless the fix says otherwise. */
-static void vmap_area(void)
+void vmap_area(void)
 {
     unsigned long flags;
 
-    if (cfg.vmap_irqsave) {
+    if (inv_cfg.vmap_irqsave) {
         spin_lock_irqsave(&vmap_lock, flags);
         spin_unlock_irqrestore(&vmap_lock, flags);
     } else {
@@ -100,12 +95,12 @@ static void vmap_area(void)
 }
 
 /* Allocate, and grow the area map, under pcpu_lock: needs vmap_lock inside it (pcpu_lock -> vmap_lock). */
-static void pcpu_alloc_and_grow(void)
+void pcpu_alloc_and_grow(void)
 {
     unsigned long flags;
 
     spin_lock_irqsave(&pcpu_lock, flags);
-    if (cfg.unlock_first) {
+    if (inv_cfg.unlock_first) {
         /* Tejun's stop-gap: give up pcpu_lock around the mapping, take it back, re-check. */
         spin_unlock_irqrestore(&pcpu_lock, flags);
         vmap_area();
@@ -176,7 +171,7 @@ static bool has_dependency(spinlock_t *from, spinlock_t *to)
     return lockdep_has_dependency(&from->dep_map, &to->dep_map);
 }
 
-static void step(const char *what, void (*fn)(void))
+void inv_step(const char *what, void (*fn)(void))
 {
     unsigned before = lockdep_report_count;
 
@@ -241,8 +236,8 @@ static void lab_irq_inversion_irqs_off_only_run(struct lab_run *r)
 {
     (void)r;
     setup(pcpu_free_interrupt);
-    step("vmap_area(): spin_lock(vmap_lock), IRQs on", vmap_area);
-    step("pcpu_alloc_and_grow(): irqsave(pcpu_lock), vmap_lock inside", pcpu_alloc_and_grow);
+    inv_step("vmap_area(): spin_lock(vmap_lock), IRQs on", vmap_area);
+    inv_step("pcpu_alloc_and_grow(): irqsave(pcpu_lock), vmap_lock inside", pcpu_alloc_and_grow);
     show_state();
 }
 
@@ -258,10 +253,10 @@ static void lab_irq_inversion_taken_in_irq_run(struct lab_run *r)
 {
     (void)r;
     setup(pcpu_free_interrupt);
-    step("vmap_area(): spin_lock(vmap_lock), IRQs on", vmap_area);
-    step("pcpu_alloc_and_grow(): irqsave(pcpu_lock), vmap_lock inside", pcpu_alloc_and_grow);
+    inv_step("vmap_area(): spin_lock(vmap_lock), IRQs on", vmap_area);
+    inv_step("pcpu_alloc_and_grow(): irqsave(pcpu_lock), vmap_lock inside", pcpu_alloc_and_grow);
     show_state();
-    step("a device interrupt calls pcpu_free()", free_from_interrupt);
+    inv_step("a device interrupt calls pcpu_free()", free_from_interrupt);
     show_state();
 }
 
@@ -277,10 +272,10 @@ static void lab_irq_inversion_irq_first_run(struct lab_run *r)
 {
     (void)r;
     setup(pcpu_free_interrupt);
-    step("a device interrupt calls pcpu_free()", free_from_interrupt);
-    step("vmap_area(): spin_lock(vmap_lock), IRQs on", vmap_area);
+    inv_step("a device interrupt calls pcpu_free()", free_from_interrupt);
+    inv_step("vmap_area(): spin_lock(vmap_lock), IRQs on", vmap_area);
     show_state();
-    step("pcpu_alloc_and_grow(): irqsave(pcpu_lock), vmap_lock inside", pcpu_alloc_and_grow);
+    inv_step("pcpu_alloc_and_grow(): irqsave(pcpu_lock), vmap_lock inside", pcpu_alloc_and_grow);
     show_state();
 }
 
@@ -295,11 +290,11 @@ LAB_VARIANT(irq_inversion, fix_irqsafe_vmap, 1, LAB_NOT_REPRODUCED,
 static void lab_irq_inversion_fix_irqsafe_vmap_run(struct lab_run *r)
 {
     (void)r;
-    cfg.vmap_irqsave = true;
+    inv_cfg.vmap_irqsave = true;
     setup(pcpu_free_interrupt);
-    step("vmap_area(): spin_lock_irqsave(vmap_lock)", vmap_area);
-    step("pcpu_alloc_and_grow(): irqsave(pcpu_lock), vmap_lock inside", pcpu_alloc_and_grow);
-    step("a device interrupt calls pcpu_free()", free_from_interrupt);
+    inv_step("vmap_area(): spin_lock_irqsave(vmap_lock)", vmap_area);
+    inv_step("pcpu_alloc_and_grow(): irqsave(pcpu_lock), vmap_lock inside", pcpu_alloc_and_grow);
+    inv_step("a device interrupt calls pcpu_free()", free_from_interrupt);
     show_state();
 }
 
@@ -315,11 +310,11 @@ LAB_VARIANT(irq_inversion, fix_unlock_first, 1, LAB_NOT_REPRODUCED,
 static void lab_irq_inversion_fix_unlock_first_run(struct lab_run *r)
 {
     (void)r;
-    cfg.unlock_first = true;
+    inv_cfg.unlock_first = true;
     setup(pcpu_free_interrupt);
-    step("vmap_area(): spin_lock(vmap_lock), IRQs on", vmap_area);
-    step("pcpu_alloc_and_grow(): pcpu_lock dropped around vmap_lock", pcpu_alloc_and_grow);
-    step("a device interrupt calls pcpu_free()", free_from_interrupt);
+    inv_step("vmap_area(): spin_lock(vmap_lock), IRQs on", vmap_area);
+    inv_step("pcpu_alloc_and_grow(): pcpu_lock dropped around vmap_lock", pcpu_alloc_and_grow);
+    inv_step("a device interrupt calls pcpu_free()", free_from_interrupt);
     show_state();
 }
 
@@ -702,7 +697,7 @@ static void lab_irq_inversion_exercise_run(struct lab_run *r)
     if (!kthread_run_on_cpu(ex_cpu1_thread, NULL, 1, "pcpu_alloc/%u"))
         panic("irq_inversion: cannot start CPU 1's thread");
 
-    step("the mapping code maps for itself: spin_lock(vmap_lock), IRQs on", vmap_area);
+    inv_step("the mapping code maps for itself: spin_lock(vmap_lock), IRQs on", vmap_area);
     lab_event("task: pcpu_alloc() twice, then the device's interrupt frees the first slot");
     ex_alloc();
     ex_alloc();

@@ -58,8 +58,8 @@
 #define VFREE_CSD_LOCK_TIMEOUT_MS 500                       /* the lab's short CSD lock-wait threshold */
 #define VFREE_MAX_LAZY  4
 
-static DEFINE_SPINLOCK(pcpu_lock);      /* the allocator's: IRQ-safe (pcpu_free() in the device's handler) */
-static DEFINE_SPINLOCK(vmap_lock);      /* vmalloc's purge list (Linux's vmap_area_lock / purge_vmap_area_list) */
+/* pcpu_lock: the allocator's, IRQ-safe here (pcpu_free() in the device's handler); vmap_lock: vmalloc's
+ * purge list (Linux's vmap_area_lock / purge_vmap_area_list); both are the lab's (irq_inversion.h). */
 static DEFINE_SPINLOCK(caller_lock);    /* vfree_unlock_first_irqs_off: the caller's own irqsave section */
 
 /* What the variant does differently. */
