@@ -278,6 +278,15 @@ static enum lab_verdict lab_selfdeadlock_plain_lock_judge(struct lab_run *r, cha
     return judge_deadlock(r, evidence, size);
 }
 
+/* The handshake of the variants that hold dev_lock with IF=0: the device's request is in the IRR, held back. */
+static void wait_pending_while_held(void)
+{
+    lab_spin_until(apic_vector_pending(SELFDEADLOCK_VECTOR),
+                   "the device's vector to be pending in this CPU's IRR while the task holds dev_lock");
+    obs.pending_while_held = true;
+    lab_event("task: vector %#x pending in the IRR, not delivered (IF=0)", SELFDEADLOCK_VECTOR);
+}
+
 LAB_VARIANT(selfdeadlock, irqsave, 1, LAB_NOT_REPRODUCED,
             "the fix: the task uses spin_lock_irqsave(); the interrupt waits in the IRR until the unlock");
 
@@ -291,11 +300,7 @@ static void lab_selfdeadlock_irqsave_run(struct lab_run *r)
     spin_lock_irqsave(&dev_lock, flags);
     lab_event("task: holds dev_lock, IF=0; the device interrupts this CPU now");
     device_raises_interrupt();
-    /* The handshake: the request is in the IRR, held back by IF=0. */
-    lab_spin_until(apic_vector_pending(SELFDEADLOCK_VECTOR),
-                   "the device's vector to be pending in this CPU's IRR while the task holds dev_lock");
-    obs.pending_while_held = true;
-    lab_event("task: vector %#x pending in the IRR, not delivered (IF=0)", SELFDEADLOCK_VECTOR);
+    wait_pending_while_held();
     spin_unlock_irqrestore(&dev_lock, flags);
     wait_handled(2);
     lab_event("task: after the unlock, the interrupt came in and the handler finished");
@@ -363,10 +368,7 @@ static void lab_selfdeadlock_irqsave_both_run(struct lab_run *r)
     lab_event("task: spin_lock_irqsave(&dev_lock); the handler uses spin_lock_irqsave() too");
     spin_lock_irqsave(&dev_lock, flags);
     device_raises_interrupt();
-    lab_spin_until(apic_vector_pending(SELFDEADLOCK_VECTOR),
-                   "the device's vector to be pending in this CPU's IRR while the task holds dev_lock");
-    obs.pending_while_held = true;
-    lab_event("task: vector %#x pending in the IRR, not delivered (IF=0)", SELFDEADLOCK_VECTOR);
+    wait_pending_while_held();
     spin_unlock_irqrestore(&dev_lock, flags);
     wait_handled(2);
     lab_event("task: the handler's irqsave saved flags %#lx: IF=%d", obs.handler_flags[1],
@@ -423,10 +425,7 @@ static void lab_selfdeadlock_irqs_off_plain_lock_run(struct lab_run *r)
     spin_lock(&dev_lock);
     lab_event("task: holds dev_lock, IF=0; the device interrupts this CPU now");
     device_raises_interrupt();
-    lab_spin_until(apic_vector_pending(SELFDEADLOCK_VECTOR),
-                   "the device's vector to be pending in this CPU's IRR while the task holds dev_lock");
-    obs.pending_while_held = true;
-    lab_event("task: vector %#x pending in the IRR, not delivered (IF=0)", SELFDEADLOCK_VECTOR);
+    wait_pending_while_held();
     spin_unlock(&dev_lock);
     local_irq_restore(flags);
     wait_handled(2);
