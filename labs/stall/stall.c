@@ -256,6 +256,24 @@ static uint64_t read_gates(void)
 }
 
 /*
+ * irqlab's addition, for the emulator, not Linux's: one PAUSE per pass of a
+ * storm. On real hardware CPU 1 runs while CPU 0 storms, and PAUSE is only a
+ * spin-wait hint that changes no architectural state (Intel SDM Vol. 2B,
+ * PAUSE). Under icount QEMU 7.2 runs the vCPUs in turn on one thread and
+ * gives the vCPU whose turn it is every instruction up to the next timer
+ * deadline (icount_prepare_for_run() in accel/tcg/tcg-accel-ops-icount.c);
+ * the next vCPU's budget is then 0. A turn ends early only at PAUSE, HLT,
+ * or a timer the vCPU itself brings forward. A storm that does none of
+ * these leaves CPU 1 no instruction at all: its flush is never sent and
+ * the buddy watchdog calls it hard-locked (docs/deterministic.md). QEMU's
+ * TCG ends the turn at PAUSE (do_pause(): "Just let another CPU run").
+ */
+static void storm_yield(void)
+{
+    cpu_relax();
+}
+
+/*
  * Modelled on taprio's advance_sched() (net/sched/sch_taprio.c): an hrtimer
  * callback, hardirq context, IF=0. It reads the gate list (through CPU 0's
  * TLB), takes the schedule's lock (a spinlock_t the validator knows, so
@@ -323,9 +341,10 @@ static enum hrtimer_restart stall_advance_sched(struct hrtimer *timer)
         lab_event("callback returns; the IPI is %s, %lu sti in its lock ops",
                   call_function_ipi_pending() ? "still pending" : "no longer pending", sti);
     }
-    if (OBS_GET(storm_go))
+    if (OBS_GET(storm_go)) {
         timer->expires = ktime_get_ns();        /* "in the past" by the time the pass ends */
-    else
+        storm_yield();
+    } else
         hrtimer_forward_now(timer, PERIOD_NS);
     return HRTIMER_RESTART;
 }
@@ -677,6 +696,9 @@ static void stall_prepare(const struct stall_config *c)
     lab_hook_set(LAB_HOOK_NO_HRTIMER_HANG_GUARD, c->unguarded);
     request_vector(STALL_LAB_NIC_VECTOR, stall_nic_interrupt, "stall lab NIC");
     set_lab_thresholds(c->irqs_off);
+    if (c->storm)
+        pr_info("stall: each pass of the storm executes PAUSE (irqlab's addition, not Linux's: under icount it "
+                "lets the other vCPUs take their turn)\n");
     map_gate_list();
     if (num_online_cpus() > 2 && !kthread_run_on_cpu(stall_producer, NULL, 2, "rcu_producer/%u"))
         pr_warn("stall: no producer thread\n");
@@ -801,7 +823,7 @@ static enum lab_verdict judge_flush(struct lab_run *r, char *ev, unsigned long s
     }
 
     /* Every variant's claim is about CPU 1's flush IPI: a run that ended before CPU 1 sent it shows nothing
-     * (seen: rearm_past_unguarded at 2 CPUs under icount, where CPU 1 got no turn while CPU 0 stormed). */
+     * (seen: rearm_past_unguarded at 2 CPUs under icount before storm_yield(): CPU 1 got no turn). */
     if (!obs.ipi_sent_ns) {
         ksnprintf(ev, size, "CPU 1 never sent its flush IPI: the run ended (stopped by %s) before the scenario reached "
                   "the flush; max %lu callbacks per interrupt", r->stopped_by ? r->stopped_by : "nothing",
