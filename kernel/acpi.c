@@ -393,6 +393,49 @@ parse_madt(const uint8_t *t, uint32_t len, struct acpi_info *out)
     return check_madt(out);
 }
 
+// HPET description table (IA-PC HPET specification 1.0a, 3.2.4): the header,
+// the Event Timer Block ID, then the block's address as a Generic Address
+// Structure (ACPI 5.2.3.2: address space id, bit width, bit offset, access
+// size, 64-bit address).
+#define HPET_TABLE_LEN 56
+#define HPET_ID 36
+#define HPET_GAS_SPACE 40
+#define HPET_GAS_ADDR 44
+#define GAS_SYSTEM_MEMORY 0
+#define HPET_BLOCK_ALIGN 0x400      // the register block is 1 KiB (HPET 1.0a, 2.3)
+
+// Parse the HPET table at phys into out->hpet_addr and hpet_id, or say in
+// out->hpet_refused why not. Never fails the whole parse: the HPET is a
+// timer the kernel can boot without.
+static void
+parse_hpet(acpi_map_fn map, uint64_t phys, struct acpi_info *out)
+{
+    const uint8_t *t;
+    uint32_t len;
+    const char *err = map_table(map, phys, "HPET", "HPET", &t, &len);
+    uint64_t addr = 0;
+
+    if (err == NULL && len < HPET_TABLE_LEN)
+        err = fail("ACPI: HPET length is %u, must be at least %u; table refused", len, HPET_TABLE_LEN);
+    if (err == NULL && t[HPET_GAS_SPACE] != GAS_SYSTEM_MEMORY)
+        err = fail("ACPI: HPET block is in address space %u, must be %u (memory); table refused",
+                   t[HPET_GAS_SPACE], GAS_SYSTEM_MEMORY);
+    if (err == NULL) {
+        addr = read64(t, HPET_GAS_ADDR);
+        if (addr == 0 || addr % HPET_BLOCK_ALIGN != 0)
+            err = fail("ACPI: HPET block address 0x%lx is not a nonzero multiple of 0x%x; table refused",
+                       (unsigned long)addr, HPET_BLOCK_ALIGN);
+    }
+    if (err != NULL) {
+        size_t n = strlen(err) < sizeof out->hpet_refused - 1 ? strlen(err) : sizeof out->hpet_refused - 1;
+        memcpy(out->hpet_refused, err, n);
+        out->hpet_refused[n] = '\0';
+        return;
+    }
+    out->hpet_addr = addr;
+    out->hpet_id = read32(t, HPET_ID);
+}
+
 // Validate the RSDP (5.2.5.3), walk the XSDT (5.2.8) or RSDT (5.2.7) to the
 // MADT, and parse it. See acpi.h for the contract.
 const char *
@@ -451,8 +494,11 @@ acpi_parse_rsdp(const void *rsdp, size_t rsdp_len, acpi_map_fn map, struct acpi_
         return err;
 
     // The entries fill the table after the header; a trailing fragment
-    // shorter than one entry is ignored.
+    // shorter than one entry is ignored. The first MADT and the first HPET
+    // table count.
     size_t n = (root_len - SDT_HEADER_LEN) / entry_size;
+    uint64_t madt_addr = 0;
+    bool hpet_seen = false;
     for (size_t i = 0; i < n; i++) {
         size_t off = SDT_HEADER_LEN + i * entry_size;
         uint64_t addr = entry_size == 8 ? read64(root, off) : read32(root, off);
@@ -463,17 +509,22 @@ acpi_parse_rsdp(const void *rsdp, size_t rsdp_len, acpi_map_fn map, struct acpi_
         if (hdr == NULL)
             return fail("ACPI: cannot map %s entry %lu header at 0x%lx; table refused",
                         root_name, (unsigned long)i, (unsigned long)addr);
-        if (memcmp(hdr, "APIC", 4) != 0)
-            continue;
-
-        const uint8_t *madt;
-        uint32_t madt_len;
-        err = map_table(map, addr, "APIC", "MADT (APIC)", &madt, &madt_len);
-        if (err != NULL)
-            return err;
-        return parse_madt(madt, madt_len, out);
+        if (memcmp(hdr, "HPET", 4) == 0 && !hpet_seen) {
+            hpet_seen = true;
+            parse_hpet(map, addr, out);
+        } else if (memcmp(hdr, "APIC", 4) == 0 && madt_addr == 0) {
+            madt_addr = addr;
+        }
     }
-    return fail("ACPI: no MADT (APIC) table in the %s", root_name);
+    if (madt_addr == 0)
+        return fail("ACPI: no MADT (APIC) table in the %s", root_name);
+
+    const uint8_t *madt;
+    uint32_t madt_len;
+    err = map_table(map, madt_addr, "APIC", "MADT (APIC)", &madt, &madt_len);
+    if (err != NULL)
+        return err;
+    return parse_madt(madt, madt_len, out);
 }
 
 // Return the physical address of the first RSDP in the len bytes at p

@@ -15,6 +15,7 @@
 // The register windows the kernel maps: the xAPIC's page (SDM 11.4.1), and
 // for an IOAPIC Linux's IO_APIC_SLOT_SIZE (room for every register).
 #define ACPI_LAPIC_WINDOW 0x1000
+#define ACPI_HPET_WINDOW 0x400     // the HPET register block (IA-PC HPET 1.0a, 2.3)
 #define ACPI_IOAPIC_WINDOW 0x400
 
 // One processor, from a local APIC (type 0) or local x2APIC (type 9) entry.
@@ -54,6 +55,9 @@ struct acpi_info {
     uint32_t lapic_nmi_lint; // from type 4 (LINT number), if any
     bool has_lapic_nmi;
     unsigned skipped_entries; // entries beyond the fixed limits, of unknown type (skipped by length), or x2APIC ID 0xffffffff
+    uint64_t hpet_addr;     // the HPET table's event timer block, in memory space; 0: no HPET table, or refused
+    uint32_t hpet_id;       // its Event Timer Block ID (the capabilities register's low half)
+    char hpet_refused[120]; // why the HPET table was refused ("": it was not); the boot goes on without it
 };
 
 // map(addr, len) returns a readable pointer to physical [addr, addr+len) or NULL when it cannot.
@@ -61,7 +65,8 @@ typedef const void *(*acpi_map_fn)(uint64_t phys, size_t len);
 
 // Validate the RSDP at rsdp (rsdp_len readable bytes), follow the XSDT
 // (revision >= 2 with a nonzero address) or else the RSDT, find the MADT
-// ("APIC") and parse it into *out. Every table used is checked for
+// ("APIC") and parse it into *out, and the HPET table ("HPET") if there is one:
+// a broken HPET table does not stop the boot, it only fills hpet_refused. Every table used is checked for
 // signature, length (36 bytes to 1 MiB) and checksum; the MADT's contents
 // too: local APIC and IOAPIC addresses nonzero, aligned and not overlapping,
 // enabled CPUs present with distinct APIC IDs, overrides only for ISA IRQs

@@ -30,17 +30,45 @@ __attribute__((noreturn)) static void acpi_stop(const char *why)
  * refuse unless it is inside the direct map and clear of usable RAM (the
  * boot loader's memory map), where register writes would corrupt memory.
  */
-static void check_mmio(const char *what, uint64_t phys, uint64_t len)
+static const struct boot_mmap_entry *usable_ram_at(uint64_t phys, uint64_t len)
 {
-    if (!phys_range_mapped(phys, len))
-        acpi_stop_fmt("ACPI: MADT %s at %#lx is outside the physical memory irqlab maps; table refused",
-                      what, phys);
     for (unsigned i = 0; i < boot_info.mmap_count; i++) {
         const struct boot_mmap_entry *e = &boot_info.mmap[i];
 
         if (e->type == 1 && phys < e->addr + e->len && e->addr < phys + len)
-            acpi_stop_fmt("ACPI: MADT %s at %#lx lies in usable RAM [mem 0x%016lx-0x%016lx]; registers cannot "
-                          "be there; table refused", what, phys, e->addr, e->addr + e->len - 1);
+            return e;
+    }
+    return NULL;
+}
+
+static void check_mmio(const char *what, uint64_t phys, uint64_t len)
+{
+    const struct boot_mmap_entry *e;
+
+    if (!phys_range_mapped(phys, len))
+        acpi_stop_fmt("ACPI: MADT %s at %#lx is outside the physical memory irqlab maps; table refused",
+                      what, phys);
+    if ((e = usable_ram_at(phys, len)))
+        acpi_stop_fmt("ACPI: MADT %s at %#lx lies in usable RAM [mem 0x%016lx-0x%016lx]; registers cannot "
+                      "be there; table refused", what, phys, e->addr, e->addr + e->len - 1);
+}
+
+/* The HPET is optional: a table that is refused, or a block irqlab cannot
+ * map, only costs the labs their NMI backstop (kernel/lab.c), so say so
+ * and boot on. */
+static void check_hpet(void)
+{
+    const char *no = "; no HPET: a lab whose CPUs all spin with IF=0 ends only at the host's timeout";
+
+    if (acpi_info.hpet_refused[0]) {
+        pr_warn("%s%s\n", acpi_info.hpet_refused, no);
+    } else if (acpi_info.hpet_addr && (!phys_range_mapped(acpi_info.hpet_addr, ACPI_HPET_WINDOW) ||
+                                       usable_ram_at(acpi_info.hpet_addr, ACPI_HPET_WINDOW))) {
+        pr_warn("ACPI: HPET block at %#lx is outside the memory irqlab maps or in usable RAM; table refused%s\n",
+                acpi_info.hpet_addr, no);
+        acpi_info.hpet_addr = 0;
+    } else if (acpi_info.hpet_addr) {
+        pr_info("ACPI: HPET id: %#x base: %#lx\n", acpi_info.hpet_id, acpi_info.hpet_addr);
     }
 }
 
@@ -92,6 +120,7 @@ void acpi_boot_init(void)
         pr_info("ACPI: INT_SRC_OVR (bus %u bus_irq %u global_irq %u flags %#x)\n",
                 iso->bus, iso->source, iso->gsi, iso->flags);
     }
+    check_hpet();
     if (acpi_info.skipped_entries)
         pr_warn("ACPI: %u MADT entries skipped (unknown type, x2APIC ID 0xffffffff, or beyond irqlab's limits)\n",
                 acpi_info.skipped_entries);

@@ -4,7 +4,7 @@
 
 #include "kernel/acpi.h"
 
-/* What the MADT said, valid after acpi_boot_init(). */
+/* What the MADT (and the HPET table) said, valid after acpi_boot_init(). */
 extern struct acpi_info acpi_info;
 
 /* The acpi_rsdp= parameter: 0, or the RSDP's physical address (as Linux's). */

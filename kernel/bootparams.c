@@ -33,7 +33,8 @@ bool param_lab_refused, param_variant_refused, param_test_refused;
  */
 /* Which of the detector thresholds the command line chose (the stall lab
  * sets its own values for the others). */
-static bool given_rcu_cpu_stall_timeout, given_watchdog_thresh, given_csd_lock_timeout, given_lab_deadline;
+static bool given_rcu_cpu_stall_timeout, given_watchdog_thresh, given_csd_lock_timeout, given_lab_deadline,
+    given_panic_on_ipistall;
 
 static const struct kparam params[] = {
     { .key = "lab", .type = KPARAM_STRING, .dest = param_lab, .dest_size = sizeof param_lab,
@@ -78,7 +79,8 @@ static const struct kparam params[] = {
       .given = &given_csd_lock_timeout },
     { .key = "panic_on_ipistall", .type = KPARAM_INT, .dest = &panic_on_ipistall, .min = 0, .max = 600000,
       .valid_desc = "0-600000 (ms: a CSD report of a stall older than this fires the stop policy; "
-                    "0, the default, never)" },
+                    "0, the default, never)",
+      .given = &given_panic_on_ipistall },
     { .key = "lab_deadline", .type = KPARAM_INT, .dest = &lab_deadline, .min = 0, .max = 3600,
       .valid_desc = "0-3600 (seconds a lab run may last before it ends INVALID, naming what it waited for; "
                     "0: no deadline; default 30 s plus three times the longest detector threshold)",

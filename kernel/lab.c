@@ -1,5 +1,7 @@
 /* kernel/lab.c: runs a lab variant, keeps its timeline of key moments, and ends QEMU with its verdict. */
 #include "kernel/lab.h"
+#include "arch/x86_64/hpet.h"
+#include "arch/x86_64/irq.h"
 #include "kernel/boot_stop.h"
 #include "kernel/bootparams.h"
 #include "kernel/bug.h"
@@ -237,9 +239,10 @@ __attribute__((noreturn)) static void lab_finish(struct lab_run *r)
  * first CPU to get here ends the run (so a detector and the deadline
  * firing together cannot both judge it); any other waits for the exit.
  */
+static int stopping;                    /* a CPU is in end_run() */
+
 __attribute__((noreturn)) static void end_run(const char *by, bool deadline)
 {
-    static int stopping;
     struct lab_run *r = __atomic_load_n(&running, __ATOMIC_ACQUIRE);
 
     if (__atomic_exchange_n(&stopping, 1, __ATOMIC_ACQ_REL))
@@ -322,9 +325,9 @@ void lab_wait_for(const char *what)
  * runs on CPU 0, so with 2 CPUs or more a CPU 0 stuck with IF=0 cannot
  * keep it from firing. When every CPU spins with IF=0 no timer fires
  * anywhere, the deadline's included; the lab's own wait loops then check
- * the clock themselves (lab_deadline_check(), lab_spin_until()). Only a
- * hang in which every CPU spins with IF=0 outside any lab loop (in
- * spin_lock(), say) is left to the host's timeout: Linux's perf NMI
+ * the clock themselves (lab_deadline_check(), lab_spin_until()). A hang
+ * in which every CPU spins with IF=0 outside any lab loop (in spin_lock(),
+ * say) is ended by the HPET's NMI (deadline_nmi() below); Linux's perf NMI
  * watchdog would report it, and TCG offers no PMU to drive one. A run the
  * detectors did not end by then (an interrupt that never came, a wait
  * nobody answers) ends INVALID, naming what it waited for, instead of
@@ -346,6 +349,28 @@ static enum hrtimer_restart deadline_fn(struct hrtimer *t)
 {
     (void)t;
     end_run("the lab's deadline (lab_deadline=)", true);
+}
+
+/*
+ * The backstop when every CPU spins with IF=0, so that no CPU takes the
+ * deadline's timer interrupt: one NMI from the HPET (arch/x86_64/hpet.h),
+ * DEADLINE_NMI_LATE after the deadline. The deadline's own timer ends the
+ * run first whenever any CPU still takes interrupts. Registered after the
+ * backtrace and watchdog handlers, it claims an NMI only once the deadline
+ * has passed; while a CPU is already ending the run it just returns.
+ */
+#define DEADLINE_NMI_LATE (1 * NSEC_PER_SEC)
+
+static bool deadline_nmi(struct pt_regs *regs)
+{
+    uint64_t when = __atomic_load_n(&deadline_ns, __ATOMIC_RELAXED);
+
+    (void)regs;
+    if (!when || ktime_get_ns() < when)
+        return false;
+    if (__atomic_load_n(&stopping, __ATOMIC_ACQUIRE))
+        return true;
+    end_run("the HPET's NMI at the lab's deadline (lab_deadline=; no CPU took the deadline's timer interrupt)", true);
 }
 
 static void deadline_start_on_cpu(void *info)
@@ -385,6 +410,10 @@ void lab_run(const struct lab_variant *v)
     if (lab_deadline) {
         __atomic_store_n(&deadline_ns, run.start_ns + (uint64_t)lab_deadline * NSEC_PER_SEC, __ATOMIC_RELAXED);
         smp_call_function_single(num_online_cpus() - 1, deadline_start_on_cpu, NULL, true);
+        register_nmi_handler(deadline_nmi);
+        if (!hpet_nmi_after((uint64_t)lab_deadline * NSEC_PER_SEC + DEADLINE_NMI_LATE))
+            printk("lab: no HPET NMI behind the deadline: a run in which every CPU spins with IF=0 ends only at "
+                   "the host's timeout\n");
     }
     v->run(&run);
     lab_finish(&run);

@@ -6,6 +6,7 @@
 #include "kernel/boot_stop.h"
 #include "kernel/monitor.h"
 #include "kernel/printk.h"
+#include "kernel/vsprintf.h"
 
 /*
  * The IOAPIC has two MMIO registers: IOREGSEL selects a register, IOWIN
@@ -25,6 +26,8 @@
 #define RTE_MASKED       (1U << 16)
 #define RTE_LEVEL        (1U << 15)
 #define RTE_ACTIVE_LOW   (1U << 13)
+#define RTE_DELIVERY_FIXED (0U << 8)  /* delivery mode, bits 8-10 */
+#define RTE_DELIVERY_NMI   (4U << 8)
 
 static volatile uint32_t *ioapic_base;
 static uint32_t ioapic_gsi_base;
@@ -97,11 +100,14 @@ static bool gsi_on_ioapic(unsigned gsi)
     return gsi >= ioapic_gsi_base && gsi < ioapic_gsi_base + ioapic_entries;
 }
 
-bool ioapic_route_isa_irq(unsigned irq, unsigned vector, uint32_t apic_id)
+/* Program the redirection entry of ISA IRQ `irq`: `low` holds the vector
+ * and delivery mode; the polarity and trigger come from the MADT. */
+static bool route_isa_irq(unsigned irq, uint32_t low, uint32_t apic_id, const char *what)
 {
     uint32_t mode;
     unsigned gsi = isa_irq_gsi(irq, &mode);
-    uint32_t low = vector | mode;       /* fixed delivery, physical destination */
+
+    low |= mode;                        /* physical destination */
 
     if (!ioapic_base)
         return false;
@@ -113,9 +119,31 @@ bool ioapic_route_isa_irq(unsigned irq, unsigned vector, uint32_t apic_id)
     unsigned pin = gsi - ioapic_gsi_base;
     ioapic_write(IOREDTBL(pin) + 1, apic_id << 24);
     ioapic_write(IOREDTBL(pin), low);   /* unmasked by this write */
-    pr_info("ioapic: ISA IRQ %u -> GSI %u -> vector %#x on APIC id %u (%s, %s)\n", irq, gsi, vector,
-            apic_id, (low & RTE_LEVEL) ? "level" : "edge", (low & RTE_ACTIVE_LOW) ? "active low" : "active high");
+    pr_info("ioapic: ISA IRQ %u -> GSI %u -> %s on APIC id %u (%s, %s)\n", irq, gsi, what, apic_id,
+            (low & RTE_LEVEL) ? "level" : "edge", (low & RTE_ACTIVE_LOW) ? "active low" : "active high");
     return true;
+}
+
+bool ioapic_route_isa_irq(unsigned irq, unsigned vector, uint32_t apic_id)
+{
+    char what[16];
+
+    ksnprintf(what, sizeof what, "vector %#x", vector);
+    return route_isa_irq(irq, vector | RTE_DELIVERY_FIXED, apic_id, what);
+}
+
+/* NMI delivery ignores the vector and must be edge-triggered (82093AA data
+ * sheet, 3.2.4): an override that makes the line level-triggered is refused. */
+bool ioapic_route_isa_irq_nmi(unsigned irq, uint32_t apic_id)
+{
+    uint32_t mode;
+
+    isa_irq_gsi(irq, &mode);
+    if (mode & RTE_LEVEL) {
+        pr_warn("ioapic: ISA IRQ %u is level-triggered (MADT override); an NMI line must be edge-triggered\n", irq);
+        return false;
+    }
+    return route_isa_irq(irq, RTE_DELIVERY_NMI, apic_id, "NMI");
 }
 
 void ioapic_mask_isa_irq(unsigned irq)

@@ -16,6 +16,10 @@ void ioapic_init(void);
  */
 bool ioapic_route_isa_irq(unsigned irq, unsigned vector, uint32_t apic_id);
 
+/* Route ISA IRQ `irq` to the CPU with `apic_id` as an NMI (delivery mode
+ * NMI, edge). Returns false, having said why, when it cannot. */
+bool ioapic_route_isa_irq_nmi(unsigned irq, uint32_t apic_id);
+
 /* Mask the IOAPIC input that ioapic_route_isa_irq() chose for `irq`. */
 void ioapic_mask_isa_irq(unsigned irq);
 

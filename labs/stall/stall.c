@@ -652,7 +652,7 @@ static void set_lab_thresholds(bool both_cpus_irqs_off)
     param_soft_watchdog = false;
     /* With 2 CPUs both spinning with IF=0 no tick runs anywhere: only the
      * CSD report can see it, and it must end the run itself. */
-    if (both_cpus_irqs_off && num_online_cpus() == 2 && !panic_on_ipistall)
+    if (both_cpus_irqs_off && num_online_cpus() == 2 && !bootparam_given("panic_on_ipistall"))
         panic_on_ipistall = LAB_PANIC_ON_IPISTALL;
     printk("stall: thresholds: csd_lock_timeout=%d ms, watchdog_thresh=%d s, rcu_cpu_stall_timeout=%d s, "
            "panic_on_ipistall=%d ms, soft lockup detector off\n", csd_lock_timeout, watchdog_thresh,

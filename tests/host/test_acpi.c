@@ -63,6 +63,7 @@ static uint64_t map_fail_addr;  // map() refuses this address (0 = refuse nothin
 #define MADT_ADDR 0x101003u
 #define FACP_ADDR 0x102000u
 #define MADT2_ADDR 0x103000u
+#define HPET_ADDR 0x104001u
 
 static const void *
 fake_map(uint64_t phys, size_t len)
@@ -304,6 +305,95 @@ parse(void)
 }
 
 // ---- valid tables ----
+
+// ACPI 1.0 layout with an HPET table first: RSDP rev 0 -> RSDT -> {HPET, APIC}.
+// The table describes QEMU's block: ID 0x8086a201 at 0xfed00000, in memory.
+static void
+make_acpi1_hpet(void)
+{
+    uint64_t tables[2] = { HPET_ADDR, MADT_ADDR };
+    make_header(HPET_ADDR, "HPET", 56);
+    put32(HPET_ADDR + 36, 0x8086a201);
+    mem[HPET_ADDR + 40] = 0;                    // GAS: system memory
+    mem[HPET_ADDR + 41] = 64;
+    put64(HPET_ADDR + 44, 0xFED00000);
+    fix_checksum(HPET_ADDR, 56, 9);
+    make_root(RSDT_ADDR, "RSDT", 4, tables, 2);
+    make_rsdp(RSDP_ADDR, 0, RSDT_ADDR, 0);
+    make_qemu_madt(MADT_ADDR, 2);
+}
+
+static void
+test_hpet_parsed(void)
+{
+    reset();
+    make_acpi1_hpet();
+    CHECK(parse() == NULL);
+    CHECK_EQ(info.hpet_addr, 0xFED00000);
+    CHECK_EQ(info.hpet_id, 0x8086a201);
+    CHECK_EQ(info.hpet_refused[0], 0);
+    CHECK_EQ(info.cpu_count, 2);
+}
+
+static void
+test_hpet_absent(void)
+{
+    reset();
+    make_acpi1();
+    make_qemu_madt(MADT_ADDR, 1);
+    CHECK(parse() == NULL);
+    CHECK_EQ(info.hpet_addr, 0);
+    CHECK_EQ(info.hpet_refused[0], 0);
+}
+
+// A broken HPET table is refused by name, and the boot goes on with the MADT.
+static void
+test_hpet_bad_checksum(void)
+{
+    reset();
+    make_acpi1_hpet();
+    mem[HPET_ADDR + 50]++;
+    CHECK(parse() == NULL);
+    CHECK_EQ(info.hpet_addr, 0);
+    CHECK_ERR(info.hpet_refused, "ACPI: HPET checksum is 0x");
+    CHECK_EQ(info.cpu_count, 2);
+}
+
+static void
+test_hpet_io_space(void)
+{
+    reset();
+    make_acpi1_hpet();
+    mem[HPET_ADDR + 40] = 1;                    // system I/O
+    fix_checksum(HPET_ADDR, 56, 9);
+    CHECK(parse() == NULL);
+    CHECK_EQ(info.hpet_addr, 0);
+    CHECK_ERR(info.hpet_refused, "ACPI: HPET block is in address space 1, must be 0 (memory); table refused");
+}
+
+static void
+test_hpet_unaligned(void)
+{
+    reset();
+    make_acpi1_hpet();
+    put64(HPET_ADDR + 44, 0xFED00010);
+    fix_checksum(HPET_ADDR, 56, 9);
+    CHECK(parse() == NULL);
+    CHECK_EQ(info.hpet_addr, 0);
+    CHECK_ERR(info.hpet_refused, "ACPI: HPET block address 0xfed00010 is not a nonzero multiple of 0x400");
+}
+
+static void
+test_hpet_too_short(void)
+{
+    reset();
+    make_acpi1_hpet();
+    put32(HPET_ADDR + 4, 40);
+    fix_checksum(HPET_ADDR, 40, 9);
+    CHECK(parse() == NULL);
+    CHECK_EQ(info.hpet_addr, 0);
+    CHECK_ERR(info.hpet_refused, "ACPI: HPET length is 40, must be at least 56; table refused");
+}
 
 static void
 check_qemu_like(unsigned ncpus)
@@ -931,6 +1021,12 @@ static const struct {
     { "bios_scan_ebda_first", test_bios_scan_ebda_first },
     { "bios_scan_none", test_bios_scan_none },
     { "bios_scan_then_parse", test_bios_scan_then_parse },
+    { "hpet_parsed", test_hpet_parsed },
+    { "hpet_absent", test_hpet_absent },
+    { "hpet_bad_checksum", test_hpet_bad_checksum },
+    { "hpet_io_space", test_hpet_io_space },
+    { "hpet_unaligned", test_hpet_unaligned },
+    { "hpet_too_short", test_hpet_too_short },
 };
 
 int
