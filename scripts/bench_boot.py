@@ -18,7 +18,8 @@ import qemu  # noqa: E402
 
 def time_to_prompt(argv):
     start = time.monotonic()
-    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         env=qemu.qemu_env())
     seen = b""
     try:
         while b"irqlab> " not in seen:

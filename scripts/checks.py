@@ -265,7 +265,8 @@ def ktap_results(text):
 
 
 def execute(run, logdir, kernel=None):
-    """Boot one run and judge it. Returns (results as judge() gives them, the serial log's path, seconds)."""
+    """Boot one run and judge it. Returns (results as judge() gives them, the serial log's path, seconds,
+    QEMU's exit status)."""
     c = run.check
     log = os.path.join(logdir, run.id.replace("/", "-") + ".log")
     os.makedirs(logdir, exist_ok=True)
@@ -281,7 +282,7 @@ def execute(run, logdir, kernel=None):
         if problems:
             ok, name, msg = results[0]
             results[0] = (False, name, "\n".join(([msg] if msg else []) + problems))
-    return results, log, elapsed
+    return results, log, elapsed, status
 
 
 def judge_trace(run, path):

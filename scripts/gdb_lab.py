@@ -67,7 +67,7 @@ def start_qemu(cmdline, cpus, sock, serial, mode, accel="tcg", stderr=None):
         os.unlink(sock)
     argv = qemu.qemu_argv(cpus, accel, "kernel", cmdline, kernel=KERNEL, mode=mode, gdb=sock, serial=serial)
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stderr or subprocess.DEVNULL,
-                            stderr=stderr or subprocess.DEVNULL, start_new_session=True)
+                            stderr=stderr or subprocess.DEVNULL, start_new_session=True, env=qemu.qemu_env())
     deadline = time.monotonic() + 10
     while not os.path.exists(sock) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)

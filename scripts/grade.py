@@ -40,7 +40,7 @@ def grade(selected, logdir, out=sys.stdout):
             out.flush()
             lines, seconds, ok = [], 0.0, True
             for run, future in zip(runs, done):
-                results, log, elapsed = future.result()
+                results, log, elapsed, _ = future.result()
                 seconds += elapsed
                 failures = [msg or f"KTAP case failed: {name}" for case_ok, name, msg in results if not case_ok]
                 if failures:

@@ -28,6 +28,7 @@ prints what the status means and exits 0 if the run itself went right.
 import argparse
 import os
 import re
+import select
 import subprocess
 import sys
 import time
@@ -194,6 +195,19 @@ def qemu_argv(cpus=2, accel="tcg", boot="kernel", cmdline="", iso=None, kernel=N
     return argv + list(extra)
 
 
+def qemu_env():
+    """The environment QEMU runs in: ours, plus glibc's malloc asked to back its large allocations with
+    transparent huge pages. QEMU copies and zeroes the kernel's whole image (11 MB, most of it .bss)
+    several times over as it loads it; in 4 KiB pages that is about 8000 page faults per boot, 3500
+    with the tunable. Measured on a 2-core VM (medians of 40 interleaved boots to a refused command line):
+    231 ms per boot without, 162 ms with (QEMU's CPU time: 238 and 171 ms); make test boots about 280
+    times. The guest sees nothing of it: the same machine, the same bytes out (a 1-CPU test=all run is
+    identical either way). glibc before 2.35 ignores the tunable."""
+    env = dict(os.environ)
+    env["GLIBC_TUNABLES"] = ":".join(t for t in (env.get("GLIBC_TUNABLES"), "glibc.malloc.hugetlb=1") if t)
+    return env
+
+
 def grub_cfg(entries, timeout=0):
     """GRUB's configuration: serial console, then one menu entry per (title, command line)."""
     lines = ["serial --unit=0 --speed=115200", "terminal_input serial", "terminal_output serial",
@@ -252,7 +266,8 @@ def boot(cmdline="", cpus=2, accel="tcg", boot="kernel", timeout=60, log=None, i
     argv = qemu_argv(cpus, accel, boot, cmdline, iso=iso, kernel=kernel, extra=extra, qemu_log=qemu_log, mode=mode,
                      trace=trace)
     start = time.monotonic()
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env=qemu_env())
     out = bytearray()
 
     def take(chunk):
@@ -262,19 +277,24 @@ def boot(cmdline="", cpus=2, accel="tcg", boot="kernel", timeout=60, log=None, i
                 sys.stdout.buffer.write(chunk)
                 sys.stdout.flush()
 
+    exited = os.pidfd_open(proc.pid)   # readable once QEMU has exited
     try:
         if input_bytes:
             proc.stdin.write(input_bytes)
         proc.stdin.close()
+        # Collect the console every 10 ms (QEMU writes it a byte at a time: waking for each write cost
+        # ktest at 8 CPUs 0.5 s of CPU, a quarter of the run's), and see QEMU's exit at once.
         os.set_blocking(proc.stdout.fileno(), False)
-        while proc.poll() is None and time.monotonic() < start + timeout:
+        while (left := start + timeout - time.monotonic()) > 0 and not select.select([exited], [], [],
+                                                                                    min(left, 0.01))[0]:
             take(proc.stdout.read())
-            time.sleep(0.01)
         timed_out = proc.poll() is None
     finally:
+        os.close(exited)
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    os.set_blocking(proc.stdout.fileno(), True)
     take(proc.stdout.read())
     status = TIMEOUT_STATUS if timed_out else proc.returncode
     text = out.decode("utf-8", errors="replace").replace("\r", "")
@@ -317,7 +337,7 @@ def main():
         if a.interactive:
             argv = qemu_argv(a.cpus, a.accel, "iso" if a.iso else "kernel", cmdline, iso=a.iso, mode=mode,
                              interactive=True, gdb=a.gdb, trace=a.trace)
-            status = subprocess.call(argv)
+            status = subprocess.call(argv, env=qemu_env())
             print(f"irqlab: {explain(status)}")
             sys.exit(0 if status_name(status) in GOOD_RUN else 1)
         status, _, _ = boot(cmdline, a.cpus, a.accel, a.boot, a.timeout, a.log, echo=True, mode=mode, trace=a.trace)

@@ -7,13 +7,19 @@ Prints one line per result, "PASS name (time)" or "FAIL name: why" with the
 log's path and its last lines, and ends with "N passed, M failed".
 ONLY=pattern runs the checks whose name contains the pattern (or matches it
 as a glob), and skips the host tests unless it names them ("host").
-Deterministic runs go two at a time; parallel-mode runs alone (checks.py).
+
+How the work shares the host (run_jobs()): deterministic QEMUs go two at a
+time, one per core (guest time is virtual, so a neighbour cannot change what
+a run prints); the parallel-mode runs go first, each alone, with no other
+QEMU beside it. The host-only work (host tests, the tools' tests, the
+handout's build) runs meanwhile in a process of its own at idle priority
+(HostWork), on the core a parallel-mode run mostly leaves idle.
 
 The lab pages' sample runs (scripts/samples.py) run with the deterministic
 checks: samples/LAB/VARIANT-cpusN passes when the run prints the lines the
 page shows.
 
-After the checks, two results about `make grade`:
+Two results about `make grade`:
   grade/full-tree   the graded checks that just ran scored full marks;
   handout/...       the student tree (scripts/handout.py) builds, and its
                     `make grade` fails every exercise check and passes every other.
@@ -21,11 +27,13 @@ After the checks, two results about `make grade`:
 import concurrent.futures
 import fnmatch
 import json
+import math
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -35,11 +43,18 @@ import samples  # noqa: E402
 
 LOGDIR = os.path.join("build", "test-logs")
 JOBS = min(2, os.cpu_count() or 1)      # QEMUs at once in deterministic mode: one per host core
+DURATIONS = os.path.join(LOGDIR, "durations.json")     # each job's seconds in the last run (run_jobs())
+HANDOUT = os.path.join("build", "handout")
+HANDOUT_LOG = os.path.join(LOGDIR, "handout-grade.log")
 passed = failed = 0
+collected = None                        # in the host-work process: what report() would print (HostWork)
 
 
 def report(ok, name, why="", log=None):
     global passed, failed
+    if collected is not None:
+        collected.append((ok, name, why, log))
+        return
     if ok:
         passed += 1
         print(f"PASS {name}{f' ({why})' if why else ''}", flush=True)
@@ -58,6 +73,102 @@ def report(ok, name, why="", log=None):
 
 def selected(name, only):
     return not only or only in name or fnmatch.fnmatch(name, only)
+
+
+def collect(fn, *args):
+    """In the host-work process: run fn; return what it returned and what it reported."""
+    global collected
+    collected = []
+    return fn(*args), collected
+
+
+class HostWork:
+    """The host-only work (no QEMU), in one process of its own at SCHED_IDLE priority, from the start. It
+    gets a core only when no QEMU wants one, so it fills the core a parallel-mode run leaves idle (most of
+    them keep one of the two busy) and never takes one from a QEMU; being another process, it never holds
+    the GIL that the threads reading the QEMUs' consoles need. One task at a time (one worker; the
+    handout builds with one compiler): measured beside a parallel-mode run, one such idle-priority task
+    cost lock_spin at 4 CPUs 2% of its time (7.41 -> 7.58 s) and ktest-concurrent nothing, two of them
+    5% and 15%. Its results are printed by drain()."""
+
+    def __init__(self):
+        sys.stdout.flush()              # the process is forked at the first submit(): nothing to print twice
+        self.pool = concurrent.futures.ProcessPoolExecutor(1, initializer=os.sched_setscheduler,
+                                                           initargs=(0, os.SCHED_IDLE, os.sched_param(0)))
+        self.pending = []
+
+    def submit(self, fn, *args):
+        """Run fn(*args) there; its future's result is (what fn returned, what it reported)."""
+        future = self.pool.submit(collect, fn, *args)
+        self.pending.append(future)
+        return future
+
+    def drain(self, wait=False):
+        """Print the results of the work that is over, in the order it was submitted; wait: all of it."""
+        while self.pending and (wait or self.pending[0].done()):
+            for r in self.pending.pop(0).result()[1]:
+                report(*r)
+
+    def close(self):
+        """Print the rest and end the process (before exit: left to the interpreter's exit, the executor's
+        clean-up can race its own thread and print an OSError)."""
+        self.drain(wait=True)
+        self.pool.shutdown()
+
+
+class Job:
+    """A piece of make test's QEMU work: run() in a thread of its own, keeping `width` host cores busy
+    (exclusive: all of them, and no other QEMU beside it); done(what run returned) reports it."""
+
+    def __init__(self, name, run, done, width=1, exclusive=False):
+        self.name, self.run, self.done, self.exclusive = name, run, done, exclusive
+        self.width = JOBS if exclusive else min(width, JOBS)
+
+
+def run_jobs(jobs, host):
+    """Run the jobs, each as soon as `width` of the JOBS slots are free, in this order: the exclusive ones,
+    then the wider, then the longer as the last run timed them (DURATIONS; untimed ones first, in the order
+    given), so that no long job is left alone at the end while the other core idles. Each job's done() is
+    called in the main thread, in that order, as soon as the job and those before it are over, after the
+    results of the host work that is over by then."""
+    try:
+        with open(DURATIONS) as f:
+            durations = json.load(f)
+    except (OSError, ValueError):
+        durations = {}
+    jobs = sorted(jobs, key=lambda j: (not j.exclusive, -j.width, -durations.get(j.name, math.inf)))
+    free, stop = threading.Semaphore(JOBS), threading.Event()
+    futures = [concurrent.futures.Future() for _ in jobs]
+
+    def one(job, future):
+        start = time.monotonic()
+        try:
+            result = job.run()
+            durations[job.name] = time.monotonic() - start
+            future.set_result(result)
+        except BaseException as e:
+            future.set_exception(e)
+        for _ in range(job.width):
+            free.release()
+
+    def dispatch():
+        for job, future in zip(jobs, futures):
+            for _ in range(job.width):
+                free.acquire()
+            if stop.is_set():           # the main thread gave up (an exception, Ctrl-C): start nothing more
+                return
+            threading.Thread(target=one, args=(job, future)).start()
+
+    threading.Thread(target=dispatch, daemon=True).start()
+    try:
+        for job, future in zip(jobs, futures):
+            result = future.result()
+            host.drain()
+            job.done(result)
+    finally:
+        stop.set()
+    with open(DURATIONS, "w") as f:
+        json.dump(durations, f, indent=0, sort_keys=True)
 
 
 def host_tests(binaries):
@@ -301,15 +412,16 @@ def threshold_tests():
                f"{'missing' if expect else 'added'}:\n{p.stdout}")
 
 
-def determinism_tests():
+DETERMINISM_BOOT = ("test=all", 1)      # the command line and CPUs determinism_tests() boots twice
+
+
+def determinism_tests(outs):
     """Deterministic mode's own promises (docs/deterministic.md): at 1 CPU a run boots twice to the same
     bytes, and under icount the TSC calibrates to the virtual clock's 1 GHz and the LAPIC timer to its
     62.5 MHz (1 GHz / 16). With 2 or more CPUs, QEMU's round-robin can shift where one vCPU's turn
-    ends when the host is busy, so there the checks hold the verdicts and checked lines instead."""
-    cmdline, cpus = "test=all", 1
-    with concurrent.futures.ThreadPoolExecutor(JOBS) as pool:
-        outs = list(pool.map(lambda _: qemu.boot(cmdline, cpus, timeout=60, mode="deterministic"), range(2)))
-    (st1, a, _), (st2, b, _) = outs
+    ends when the host is busy, so there the checks hold the verdicts and checked lines instead.
+    outs: the two boots of DETERMINISM_BOOT, (QEMU's status, the console), in deterministic mode."""
+    (st1, a), (st2, b) = outs
     log = os.path.join(LOGDIR, "determinism-ktest-cpus1")
     for k, text in (("1", a), ("2", b)):
         with open(f"{log}.{k}.log", "w") as f:
@@ -333,9 +445,9 @@ def determinism_tests():
            "\n".join(problems), f"{log}.1.log")
 
 
-def gdb_tests(only):
-    """The gdb toolkit (scripts/gdb/irqlab.py) in batch sessions (scripts/gdb_lab.py), at 2 and 4 CPUs, two
-    at a time (deterministic mode, and every stop is an event, not a moment: no host timing involved):
+def gdb_jobs(only):
+    """The gdb toolkit (scripts/gdb/irqlab.py) in batch sessions (scripts/gdb_lab.py), at 2 and 4 CPUs, as
+    deterministic runs (every stop is an event, not a moment: no host timing involved):
     il-stall names the waiter, the target, the function and the lock; `bt` on the stuck CPU crosses the
     interrupt frame into the interrupted code; il-window lets the call-function IPI in through
     broken_restore's window; il-sti-break never stops in real_restore, which runs to its verdict; il-cpus shows
@@ -362,51 +474,59 @@ def gdb_tests(only):
             r"il-sti-break: stopping before each sti in hardirq", r"Breakpoint \d+, qemu_exit \(",
             r"stall/real_restore: NOT REPRODUCED"], [r"il-sti-break: CPU \d"]),
     }
-    runs = [(name, cpus) for name in sessions for cpus in (2, 4) if selected(f"gdb/{name}-cpus{cpus}", only)]
 
-    def one(run):
-        name, cpus = run
-        cmdline, commands, _, _ = sessions[name]
-        return gdb_lab.session(cmdline, cpus, commands, os.path.join(LOGDIR, f"gdb-{name}-cpus{cpus}"), timeout=30)
+    def job(name, cpus):
+        cmdline, commands, expect, reject = sessions[name]
+        log = os.path.join(LOGDIR, f"gdb-{name}-cpus{cpus}")
 
-    with concurrent.futures.ThreadPoolExecutor(JOBS) as pool:
-        for (name, cpus), (out, _, elapsed) in zip(runs, pool.map(one, runs)):
-            _, _, expect, reject = sessions[name]
+        def done(session):
+            out, _, elapsed = session
             problems = [f"missing: {e}" for e in expect if not re.search(e, out)]
             problems += [f"unexpected: {r}" for r in reject if re.search(r, out)]
             report(not problems, f"gdb/{name}-cpus{cpus}", f"{elapsed * 1000:.0f} ms" if not problems else
-                   "\n".join(problems), os.path.join(LOGDIR, f"gdb-{name}-cpus{cpus}.gdb.log"))
+                   "\n".join(problems), f"{log}.gdb.log")
+        return Job(f"gdb/{name}-cpus{cpus}", lambda: gdb_lab.session(cmdline, cpus, commands, log, timeout=30), done)
+
+    return [job(name, cpus) for name in sessions for cpus in (2, 4) if selected(f"gdb/{name}-cpus{cpus}", only)]
 
 
-def fuzz_tests():
+def fuzz_job():
     """A small seeded slice of scripts/fuzz.py (make fuzz runs the long campaign): mutated command lines,
-    ACPI tables and monitor lines, each boot judged clear message, clear stop, or failure."""
+    ACPI tables and monitor lines, each boot judged clear message, clear stop, or failure. Two QEMUs at a
+    time (fuzz.quick_slice())."""
     import fuzz
-    start = time.monotonic()
-    counts, failures = fuzz.quick_slice()
-    report(not failures, "fuzz/slice", f"{fuzz.summary(counts)}; {time.monotonic() - start:.1f} s" if not failures
-           else "\n".join(failures))
+
+    def run():
+        start = time.monotonic()
+        return fuzz.quick_slice(), time.monotonic() - start
+
+    def done(result):
+        (counts, failures), seconds = result
+        report(not failures, "fuzz/slice", f"{fuzz.summary(counts)}; {seconds:.1f} s" if not failures
+               else "\n".join(failures))
+    return Job("fuzz/slice", run, done, width=2)
 
 
-def run_checks(all_checks, only):
-    """Run every selected check, and the lab pages' sample runs; returns {check id: True if all its runs passed}.
-
-    Deterministic runs go first, JOBS at a time (guest time is virtual, so a
-    neighbour cannot change what a run prints); then the parallel-mode runs,
-    one at a time, each with the host's cores to itself."""
+def run_all(all_checks, only, host, tree):
+    """Every QEMU of make test, through run_jobs(): the selected checks, the lab pages' sample runs, the
+    determinism boots, the fuzz slice, the gdb sessions, and (tree: the future of handout_tree()) the
+    student tree's grade. Returns {check id: True if all its runs passed}."""
     runs = [r for c in all_checks for r in c.runs if selected(r.id, only)]
     try:
         sample_runs = [s for p in samples.pages() for s in samples.find(p) if selected(f"samples/{s.name}", only)]
     except (OSError, ValueError) as e:
         report(False, "samples", str(e))
         sample_runs = []
-    outcome = {}
+    outcome, ended = {}, {}             # ended: run id -> (QEMU's status, the console log)
 
-    def record(run, executed):
-        results, log, elapsed = executed
-        for i, (ok, name, msg) in enumerate(results):
-            report(ok, name, f"{elapsed * 1000:.0f} ms" if ok and i == 0 else msg, log)
-        outcome[run.check.id] = outcome.get(run.check.id, True) and all(ok for ok, _, _ in results)
+    def check_job(run):
+        def done(executed):
+            results, log, elapsed, status = executed
+            for i, (ok, name, msg) in enumerate(results):
+                report(ok, name, f"{elapsed * 1000:.0f} ms" if ok and i == 0 else msg, log)
+            outcome[run.check.id] = outcome.get(run.check.id, True) and all(ok for ok, _, _ in results)
+            ended[run.id] = status, log
+        return Job(run.id, lambda: checks.execute(run, LOGDIR), done, exclusive=run.mode == "parallel")
 
     def record_sample(sample, text, log, how_it_ended):
         got = samples.excerpt(text, sample.lab, sample.variant)
@@ -415,30 +535,47 @@ def run_checks(all_checks, only):
                "rewrites it") if got else f"the run printed no verdict ({how_it_ended})"
         report(how is not None, f"samples/{sample.name}", samples.MATCH[how] if how else why, log)
 
-    # A sample whose boot a deterministic check makes anyway (the same command line, CPUs and direct boot)
-    # is judged from that check's log instead of booting twice.
-    det = [r for r in runs if r.mode == "deterministic"]
-    same_boot = {(r.fill(r.check.cmdline), r.cpus): r for r in det
-                 if r.check.boot == "kernel" and not r.check.qemu_args and not r.check.input}
+    def sample_job(sample):
+        def done(booted):
+            status, text, log = booted
+            record_sample(sample, text, log, qemu.explain(status))
+        return Job(f"samples/{sample.name}", lambda: samples.boot(sample, LOGDIR), done)
+
+    # A boot that a deterministic check makes anyway (the same command line and CPUs, booted directly, with
+    # nothing typed, no other QEMU arguments and no trace, which turns the tracer on) is not made twice: a
+    # sample is judged from that check's log, and determinism_tests() compares it with a second boot.
+    same_boot = {(r.fill(r.check.cmdline), r.cpus): r for r in runs if r.mode == "deterministic" and
+                 r.check.boot == "kernel" and not r.check.qemu_args and not r.check.input and not r.check.trace_expect}
     shared = {s: same_boot.get((qemu.run_cmdline(s.lab, s.variant), s.cpus)) for s in sample_runs}
-    # The longest runs first, so that none is left alone at the end while the other host core idles: the
-    # samples (Linux's detector thresholds: up to 5 s), then the runs with the most CPUs.
-    jobs = [s for s in sample_runs if not shared[s]] + sorted(det, key=lambda r: -r.cpus)
-    logs = {}
-    with concurrent.futures.ThreadPoolExecutor(JOBS) as pool:
-        for job, executed in zip(jobs, pool.map(lambda j: samples.boot(j, LOGDIR) if isinstance(j, samples.Sample)
-                                                else checks.execute(j, LOGDIR), jobs)):
-            if isinstance(job, samples.Sample):
-                status, text, log = executed
-                record_sample(job, text, log, qemu.explain(status))
-            else:
-                record(job, executed)
-                logs[job.id] = executed[1]
+    # determinism_tests()' two boots: a check's, or one of its own (None)
+    determinism = [same_boot.get(DETERMINISM_BOOT), None] if selected("determinism", only) else []
+    booted = {}
+
+    def determinism_job(k):
+        def run():
+            return qemu.boot(*DETERMINISM_BOOT, timeout=60, mode="deterministic")[:2]
+
+        def done(out):
+            booted[k] = out
+        return Job(f"determinism/boot{k}", run, done)
+
+    # In the order run_jobs() keeps for what the last run did not time: the parallel-mode runs, the wide
+    # jobs, the samples (Linux's detector thresholds: up to 7 s), then the runs with the most CPUs.
+    jobs = [check_job(r) for r in runs if r.mode == "parallel"]
+    jobs += [handout_grade_job(tree)] if tree else []
+    jobs += [fuzz_job()] if selected("fuzz", only) else []
+    jobs += [sample_job(s) for s in sample_runs if not shared[s]]
+    jobs += [check_job(r) for r in sorted(runs, key=lambda r: -r.cpus) if r.mode == "deterministic"]
+    jobs += gdb_jobs(only)
+    jobs += [determinism_job(k) for k, run in enumerate(determinism) if not run]
+    run_jobs(jobs, host)
     for sample, run in shared.items():
         if run:
-            record_sample(sample, open(logs[run.id], errors="replace").read(), logs[run.id], f"see {run.id}")
-    for run in (r for r in runs if r.mode == "parallel"):
-        record(run, checks.execute(run, LOGDIR))
+            log = ended[run.id][1]
+            record_sample(sample, open(log, errors="replace").read(), log, f"see {run.id}")
+    if determinism:
+        determinism_tests([(ended[run.id][0], open(ended[run.id][1], errors="replace").read()) if run else booted[k]
+                           for k, run in enumerate(determinism)])
     return outcome
 
 
@@ -467,67 +604,81 @@ def reuse_objects(tree):
                 shutil.copy2(os.path.join(d, n), os.path.join(dst, n))
 
 
-def handout_grade():
-    """Write the student tree, run its `make grade`, and hold each graded check to what it should do there."""
-    tree = os.path.join("build", "handout")
-    p = subprocess.run([sys.executable, "scripts/handout.py", tree], stdout=subprocess.PIPE,
+def handout_tree():
+    """Host work: write the student tree and build its kernel (HANDOUT_LOG), one compiler at a time, so that
+    the host work never wants more than the one core a parallel-mode run leaves idle. Returns make's
+    status, or None if the tree could not be written."""
+    p = subprocess.run([sys.executable, "scripts/handout.py", HANDOUT], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True)
     report(p.returncode == 0, "handout/written", p.stdout.strip().splitlines()[-1] if p.returncode else "")
     if p.returncode:
-        return
-    reuse_objects(tree)
-    log = os.path.join(LOGDIR, "handout-grade.log")
-    start = time.monotonic()
-    with open(log, "w") as f:
-        p = subprocess.run(["make", "-C", tree, "--no-print-directory", "-j2", "build/kernel.elf"], stdout=f,
-                           stderr=subprocess.STDOUT)
-        if p.returncode == 0:
-            p = subprocess.run(["make", "-C", tree, "--no-print-directory", "grade"], stdout=f, stderr=subprocess.STDOUT)
-    results = os.path.join(tree, "build", "grade", "results.json")
-    if not os.path.exists(results):
-        report(False, "handout/grade", f"make grade in the student tree wrote no results (status {p.returncode})", log)
-        return
-    report(True, "handout/grade", f"{time.monotonic() - start:.1f} s, {json.load(open(results))['score']} points")
-    tests = {t["name"].split(": ")[0]: t for t in json.load(open(results))["tests"]}
-    for c in checks.all_checks(top=os.path.abspath(tree), labs=checks.lab_names(os.path.abspath(tree))):
-        if c.points == 0:
-            continue
-        t = tests.get(c.id)
-        if t is None:
-            report(False, f"handout/{c.id}", "the student tree's grade did not run it", log)
-        elif c.exercise:
-            report(t["score"] == 0, f"handout/{c.id}", "" if t["score"] == 0 else
-                   "an exercise check passed with the starter code: it cannot tell a solution from none", log)
-        else:
-            report(t["score"] == t["max_score"], f"handout/{c.id}", "" if t["score"] == t["max_score"] else
-                   f"a check that does not depend on the exercise failed in the student tree:\n{t['output']}", log)
+        return None
+    reuse_objects(HANDOUT)
+    with open(HANDOUT_LOG, "w") as f:
+        return subprocess.run(["make", "-C", HANDOUT, "--no-print-directory", "build/kernel.elf"], stdout=f,
+                              stderr=subprocess.STDOUT).returncode
+
+
+def handout_grade_job(tree):
+    """The student tree's `make grade` (two QEMUs at a time), once handout_tree() (its future: tree) has
+    built it; then each graded check held to what it should do there."""
+    def run():
+        status = tree.result()[0]
+        start = time.monotonic()
+        if status == 0:
+            with open(HANDOUT_LOG, "a") as f:
+                status = subprocess.run(["make", "-C", HANDOUT, "--no-print-directory", "grade"], stdout=f,
+                                        stderr=subprocess.STDOUT).returncode
+        return status, time.monotonic() - start
+
+    def done(graded):
+        status, seconds = graded
+        if status is None:
+            return                      # not written: handout/written said so
+        results = os.path.join(HANDOUT, "build", "grade", "results.json")
+        if not os.path.exists(results):
+            report(False, "handout/grade", f"make grade in the student tree wrote no results (status {status})",
+                   HANDOUT_LOG)
+            return
+        report(True, "handout/grade", f"{seconds:.1f} s, {json.load(open(results))['score']} points")
+        tests = {t["name"].split(": ")[0]: t for t in json.load(open(results))["tests"]}
+        tree_top = os.path.abspath(HANDOUT)
+        for c in checks.all_checks(top=tree_top, labs=checks.lab_names(tree_top)):
+            if c.points == 0:
+                continue
+            t = tests.get(c.id)
+            if t is None:
+                report(False, f"handout/{c.id}", "the student tree's grade did not run it", HANDOUT_LOG)
+            elif c.exercise:
+                report(t["score"] == 0, f"handout/{c.id}", "" if t["score"] == 0 else
+                       "an exercise check passed with the starter code: it cannot tell a solution from none",
+                       HANDOUT_LOG)
+            else:
+                report(t["score"] == t["max_score"], f"handout/{c.id}", "" if t["score"] == t["max_score"] else
+                       f"a check that does not depend on the exercise failed in the student tree:\n{t['output']}",
+                       HANDOUT_LOG)
+    return Job("handout/grade", run, done, width=2)
 
 
 def main():
     only = os.environ.get("ONLY", "")
     os.makedirs(LOGDIR, exist_ok=True)
+    host = HostWork()
+    tree = host.submit(handout_tree) if selected("handout", only) else None     # first: the grade waits for it
     if selected("host", only):
-        host_tests(sys.argv[1:])
+        host.submit(host_tests, sys.argv[1:])
     if selected("tools", only):
-        tool_tests()
-        trace_tool_tests()
-        sample_tests()
-        threshold_tests()
+        for tests in (tool_tests, trace_tool_tests, sample_tests, threshold_tests):
+            host.submit(tests)
     try:
         all_checks = checks.all_checks()
     except ValueError as e:
         report(False, "checks", str(e))
         all_checks = []
-    if selected("determinism", only):
-        determinism_tests()
-    if selected("fuzz", only):
-        fuzz_tests()
-    outcome = run_checks(all_checks, only)
+    outcome = run_all(all_checks, only, host, tree)
     bench_table_test(outcome)
-    gdb_tests(only)
     full_tree_grade(all_checks, outcome)
-    if selected("handout", only):
-        handout_grade()
+    host.close()
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed or not passed else 0)
 
