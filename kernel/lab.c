@@ -234,13 +234,13 @@ __attribute__((noreturn)) static void lab_finish(struct lab_run *r)
               verdict == LAB_NOT_REPRODUCED ? QEMU_EXIT_NOT_REPRODUCED : QEMU_EXIT_INVALID);
 }
 
+static int stopping;                    /* a CPU is in end_run() */
+
 /*
  * End the running lab: a detector's stop policy, or its deadline. Only the
  * first CPU to get here ends the run (so a detector and the deadline
  * firing together cannot both judge it); any other waits for the exit.
  */
-static int stopping;                    /* a CPU is in end_run() */
-
 __attribute__((noreturn)) static void end_run(const char *by, bool deadline)
 {
     struct lab_run *r = __atomic_load_n(&running, __ATOMIC_ACQUIRE);

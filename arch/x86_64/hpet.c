@@ -13,7 +13,7 @@
  * the machine can end a lab run. Linux has the perf NMI watchdog for that;
  * TCG has no PMU. An HPET comparator counts on its own, and its line can
  * reach a CPU through the IOAPIC as an NMI (delivery mode NMI, which IF
- * does not block: Intel SDM Vol. 3A 6.7.1). Old Linux did the same with the
+ * does not block: Intel SDM Vol. 3A, "Masking Maskable Hardware Interrupts"). Old Linux did the same with the
  * PIT (nmi_watchdog=1, the IO-APIC watchdog).
  *
  * Registers (HPET 1.0a, 2.3): a 64-bit main counter that counts up at
