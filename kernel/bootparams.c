@@ -13,6 +13,7 @@
 #include "kernel/printk.h"
 #include "kernel/string.h"
 #include "kernel/rcu.h"
+#include "kernel/sched.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
 #include "kernel/watchdog.h"
@@ -56,6 +57,9 @@ static const struct kparam params[] = {
     { .key = "loglevel", .type = KPARAM_INT, .dest = &console_loglevel, .min = 0, .max = 8,
       .valid_desc = "0-8 (print messages below this level; 8 shows debug)" },
     { .key = "nr_cpus", .type = KPARAM_INT, .dest = &param_nr_cpus, .min = 1, .max = NR_CPUS },
+    { .key = "idle", .type = KPARAM_STRING, .dest = param_idle, .dest_size = sizeof param_idle,
+      .valid = idle_param_valid, .valid_desc = "halt (an idle CPU waits in sti;hlt, the default) or poll (it "
+                                               "spins with pause until there is work, as Linux's idle=poll)" },
     { .key = "hz", .type = KPARAM_INT, .dest = &param_hz, .min = 10, .max = 1000,
       .valid_desc = "10-1000 (timer ticks per second on each CPU, default 100)" },
     { .key = "lockdep", .type = KPARAM_STRING, .dest = param_lockdep, .dest_size = sizeof param_lockdep,

@@ -16,6 +16,7 @@
 #include "kernel/printk.h"
 #include "kernel/rcu.h"
 #include "kernel/spinlock.h"
+#include "kernel/string.h"
 #include "kernel/time.h"
 #include "kernel/trace.h"
 #include "kernel/vsprintf.h"
@@ -188,7 +189,9 @@ static void try_to_wake_up(struct task_struct *p, bool new_task)
     if (kick)
         resched_cpu_locked(p->cpu);
     raw_spin_unlock_irqrestore(&rq->lock, flags);
-    /* An idle CPU sleeps in hlt; only an interrupt gets it going. */
+    /* An idle CPU sleeps in hlt; only an interrupt gets it going. (With
+     * idle=poll it would see need_resched by itself; Linux then skips the
+     * IPI, irqlab sends it anyway.) */
     if (kick && p->cpu != smp_processor_id())
         apic_send_IPI(p->cpu, RESCHEDULE_VECTOR);
 }
@@ -493,9 +496,20 @@ struct task_struct *kthread_run_on_cpu(int (*fn)(void *), void *arg, unsigned cp
 
 /* ---------------------------------------------------------------- boot and idle */
 
+char param_idle[8] = "halt";
+static bool cpu_idle_force_poll;        /* idle=poll: Linux's name */
+
+bool idle_param_valid(const char *value)
+{
+    return strcmp(value, "halt") == 0 || strcmp(value, "poll") == 0;
+}
+
 void sched_init(void)
 {
     request_vector(RESCHEDULE_VECTOR, reschedule_interrupt, "Rescheduling interrupts");
+    cpu_idle_force_poll = strcmp(param_idle, "poll") == 0;
+    if (cpu_idle_force_poll)
+        pr_info("using polling idle threads\n");      /* Linux's line for idle=poll */
     sched_init_cpu();
 }
 
@@ -546,6 +560,8 @@ void cpu_idle_loop(void)
         if (need_resched()) {
             local_irq_enable();
             schedule();
+        } else if (cpu_idle_force_poll) {
+            cpu_idle_poll();
         } else {
             default_idle();
         }
@@ -561,6 +577,21 @@ extern char __cpuidle_text_start[], __cpuidle_text_end[];
 void __cpuidle default_idle(void)
 {
     safe_halt();
+}
+
+/*
+ * idle=poll (Linux's cpu_idle_poll()): spin with IF=1 until there is work,
+ * never halting. An interrupt that queues a task sets need_resched, which
+ * the loop sees at its next pass. irqlab's deterministic mode has a use for
+ * it: QEMU 7.2 can advance its icount clock too far when the last running
+ * vCPU halts (docs/deterministic.md), and a CPU that never halts never
+ * meets that race.
+ */
+void __cpuidle cpu_idle_poll(void)
+{
+    local_irq_enable();
+    while (!need_resched())
+        cpu_relax();
 }
 
 bool cpu_in_idle(unsigned long pc)

@@ -107,6 +107,11 @@ void sched_init_cpu(void);      /* every CPU, including the BSP */
 __attribute__((noreturn)) void cpu_idle_loop(void);
 /* The idle loop's sti; hlt, in .cpuidle.text as Linux's __cpuidle functions. */
 void default_idle(void);
+/* idle=poll's loop instead: spin with IF=1 until need_resched, also in .cpuidle.text. */
+void cpu_idle_poll(void);
+/* idle=: "halt" (the default) or "poll" (Linux's idle=poll); read by sched_init(). */
+extern char param_idle[8];
+bool idle_param_valid(const char *value);
 /* Whether pc is in .cpuidle.text: a CPU interrupted there is idling (Linux's cpu_in_idle()). */
 bool cpu_in_idle(unsigned long pc);
 

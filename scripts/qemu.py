@@ -31,6 +31,7 @@ import re
 import select
 import subprocess
 import sys
+import tempfile
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -160,7 +161,7 @@ def qemu_argv(cpus=2, accel="tcg", boot="kernel", cmdline="", iso=None, kernel=N
     """The QEMU command line for one boot (the only copy of irqlab's QEMU flags).
 
     gdb: start halted, with a gdb stub on this TCP port (a number) or Unix socket (a path).
-    serial: the serial console goes to this file instead of stdio.
+    serial: the serial console goes to this file instead of stdio (and has no input).
     trace: QEMU's debugcon (port 0xe9) writes to this file: the kernel's trace (kernel/trace.h, docs/trace.md)
     goes there, at the end of a lab run and on `trace dump`, so the console stays readable."""
     if not 1 <= cpus <= 8:
@@ -254,48 +255,69 @@ def boot(cmdline="", cpus=2, accel="tcg", boot="kernel", timeout=60, log=None, i
          echo=False, kernel=None, iso=None, mode="deterministic", trace=None):
     """Boot once, feed input_bytes to the serial console, wait at most `timeout` s.
 
-    Returns (status, serial text with \\r removed, elapsed seconds). With
-    `log`, the serial output goes to that file and QEMU's -d log next to it
+    Returns (status, serial text with \\r removed and then whatever QEMU itself printed, elapsed
+    seconds). With `log`, the serial output goes to that file and QEMU's -d log next to it
     (LOG.qemu.log). With echo, the serial output is copied to stdout as it comes. With trace, the
     kernel's trace goes to that file (qemu_argv()).
+
+    Without input, the console is a regular file, not a pipe. QEMU's serial port writes to its
+    chardev without blocking; when a pipe is full, it keeps the UART's transmitter busy until its
+    main loop sees the pipe drain, and the guest's putc spins for as long as the host took to read:
+    a deterministic run is then no longer one (docs/deterministic.md). A write to a regular file
+    always completes. QEMU 7.2's file chardev has no input, so a run fed input keeps stdio; its
+    bytes reach the guest whenever QEMU's main loop reads them, so such a run depends on the host's
+    timing anyway.
     """
     qemu_log = (log[:-4] if log and log.endswith(".log") else log) + ".qemu.log" if log else None
     if boot == "iso" and not iso:
         iso = (log or os.path.join("build", "boot")) + ".iso"
         make_iso(iso, cmdline, kernel=kernel or os.path.join("build", "kernel.elf"))
-    argv = qemu_argv(cpus, accel, boot, cmdline, iso=iso, kernel=kernel, extra=extra, qemu_log=qemu_log, mode=mode,
-                     trace=trace)
-    start = time.monotonic()
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env=qemu_env())
-    out = bytearray()
+    with tempfile.TemporaryDirectory(prefix="irqlab-console-") as tmp:
+        console = None if input_bytes else os.path.join(tmp, "console")
+        if console:
+            open(console, "wb").close()
+        argv = qemu_argv(cpus, accel, boot, cmdline, iso=iso, kernel=kernel, extra=extra, qemu_log=qemu_log,
+                         mode=mode, trace=trace, serial=console)
+        start = time.monotonic()
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                env=qemu_env())
+        out, own = bytearray(), bytearray()    # the console; what QEMU itself printed (if console is a file)
 
-    def take(chunk):
-        if chunk:
-            out.extend(chunk)
-            if echo:
-                sys.stdout.buffer.write(chunk)
-                sys.stdout.flush()
+        def take(chunk, into=out):
+            if chunk:
+                into.extend(chunk)
+                if echo:
+                    sys.stdout.buffer.write(chunk)
+                    sys.stdout.flush()
 
-    exited = os.pidfd_open(proc.pid)   # readable once QEMU has exited
-    try:
-        if input_bytes:
-            proc.stdin.write(input_bytes)
-        proc.stdin.close()
-        # Collect the console every 10 ms (QEMU writes it a byte at a time: waking for each write cost
-        # ktest at 8 CPUs 0.5 s of CPU, a quarter of the run's), and see QEMU's exit at once.
-        os.set_blocking(proc.stdout.fileno(), False)
-        while (left := start + timeout - time.monotonic()) > 0 and not select.select([exited], [], [],
-                                                                                    min(left, 0.01))[0]:
-            take(proc.stdout.read())
-        timed_out = proc.poll() is None
-    finally:
-        os.close(exited)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    os.set_blocking(proc.stdout.fileno(), True)
-    take(proc.stdout.read())
+        exited = os.pidfd_open(proc.pid)   # readable once QEMU has exited
+        con = open(console, "rb") if console else proc.stdout
+        try:
+            if input_bytes:
+                proc.stdin.write(input_bytes)
+            proc.stdin.close()
+            os.set_blocking(proc.stdout.fileno(), False)
+            # Collect the console every 10 ms (QEMU writes it a byte at a time: waking for each write cost
+            # ktest at 8 CPUs 0.5 s of CPU, a quarter of the run's), and see QEMU's exit at once.
+            while (left := start + timeout - time.monotonic()) > 0 and not select.select(
+                    [exited], [], [], min(left, 0.01))[0]:
+                take(con.read())
+                if console:
+                    take(proc.stdout.read(), own)
+            timed_out = proc.poll() is None
+        finally:
+            os.close(exited)
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        os.set_blocking(proc.stdout.fileno(), True)
+        take(con.read())
+        if console:
+            take(proc.stdout.read(), own)
+            con.close()
+        proc.stdout.close()
+    if own:
+        out.extend(b"\n" + own if out and not out.endswith(b"\n") else own)
     status = TIMEOUT_STATUS if timed_out else proc.returncode
     text = out.decode("utf-8", errors="replace").replace("\r", "")
     if log:

@@ -412,7 +412,7 @@ def threshold_tests():
                f"{'missing' if expect else 'added'}:\n{p.stdout}")
 
 
-DETERMINISM_BOOT = ("test=all", 1)      # the command line and CPUs determinism_tests() boots twice
+DETERMINISM_BOOT = ("test=all idle=poll", 1)   # the command line and CPUs determinism_tests() boots twice
 
 
 def determinism_tests(outs):
